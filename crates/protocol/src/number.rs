@@ -1,0 +1,171 @@
+//! Number parsing and formatting with Redis's exact rules.
+//!
+//! Redis accepts integers only in their canonical form (no `+`, no leading
+//! zeros, no spaces) and formats doubles with C's `%.17g`; clients compare
+//! these strings byte for byte, so they live in one place.
+
+/// Parses a signed 64-bit integer the way Redis's `string2ll` does: optional
+/// `-`, digits, no leading zeros (except "0" itself), no `+`, no spaces,
+/// nothing else, and no overflow.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > (i64::MAX as u64) + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// Parses a double the way Redis's `string2d`/`strtod` based helpers do:
+/// the whole string must be consumed, no leading or trailing space, `inf`,
+/// `+inf`, `-inf` (any case) accepted, NaN rejected.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    if s.is_empty() || s.len() > 5000 {
+        return None;
+    }
+    if s[0].is_ascii_whitespace() || s[s.len() - 1].is_ascii_whitespace() {
+        return None;
+    }
+    let st = std::str::from_utf8(s).ok()?;
+    let lower = st.to_ascii_lowercase();
+    match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => return Some(f64::INFINITY),
+        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
+        _ => {}
+    }
+    if lower.contains("nan") || lower.contains("inf") {
+        return None;
+    }
+    // strtod also takes hex floats; Rust's parser does not. They are rare
+    // enough in practice to accept only the decimal forms.
+    let v: f64 = if let Some(hex) = lower.strip_prefix("0x") {
+        u64::from_str_radix(hex, 16).ok()? as f64
+    } else {
+        st.parse().ok()?
+    };
+    if v.is_nan() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// Formats `d` like C's `printf("%.<prec>g", d)`.
+pub fn fmt_g(d: f64, prec: usize) -> String {
+    if d.is_nan() {
+        return if d.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let p = if prec == 0 { 1 } else { prec };
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let e = format!("{:.*e}", p - 1, d);
+    let (mant, exp) = match e.split_once('e') {
+        Some(x) => x,
+        None => return e,
+    };
+    let x: i32 = exp.parse().unwrap_or(0);
+    if x < -4 || x >= p as i32 {
+        let mant = strip_zeros(mant);
+        let sign = if x < 0 { '-' } else { '+' };
+        let ax = x.unsigned_abs();
+        if ax < 10 {
+            format!("{mant}e{sign}0{ax}")
+        } else {
+            format!("{mant}e{sign}{ax}")
+        }
+    } else {
+        let decimals = (p as i32 - 1 - x).max(0) as usize;
+        let f = format!("{:.*}", decimals, d);
+        strip_zeros(&f).to_string()
+    }
+}
+
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// Formats a double as Redis 7.0's `addReplyDouble` does (`%.17g`).
+pub fn fmt_g17(d: f64) -> String {
+    fmt_g(d, 17)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_in_canonical_form_only() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"01"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b" 1"), None);
+        assert_eq!(parse_i64(b"-0"), None);
+        assert_eq!(parse_i64(b""), None);
+        assert_eq!(parse_i64(b"-"), None);
+    }
+
+    #[test]
+    fn doubles_like_strtod() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"+INF"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64(b"abc"), None);
+    }
+
+    #[test]
+    fn g_formatting_matches_printf() {
+        assert_eq!(fmt_g17(1.1), "1.1000000000000001");
+        assert_eq!(fmt_g17(1.5), "1.5");
+        assert_eq!(fmt_g17(10.0), "10");
+        assert_eq!(fmt_g17(1e20), "1e+20");
+        assert_eq!(fmt_g17(123456789012345678.0), "1.2345678901234568e+17");
+        assert_eq!(fmt_g17(0.0001), "0.0001");
+        assert_eq!(fmt_g17(0.00001), "1.0000000000000001e-05");
+        assert_eq!(fmt_g(0.1, 14), "0.1");
+        assert_eq!(fmt_g(100.0, 14), "100");
+        assert_eq!(fmt_g(1e15, 14), "1e+15");
+        assert_eq!(fmt_g(3.14159265358979, 14), "3.1415926535898");
+        assert_eq!(fmt_g(-2.5, 17), "-2.5");
+        assert_eq!(fmt_g(f64::INFINITY, 17), "inf");
+    }
+}
