@@ -240,6 +240,8 @@ class RespConn:
                 chunk = self.sock.recv(1 << 16)
             except ConnectionResetError:
                 return data
+            except (socket.timeout, TimeoutError):
+                break
             if not chunk:
                 return data
             data += chunk
