@@ -1,0 +1,266 @@
+//! Plumbing shared by the libraries: how a Rust implementation raises a
+//! genuine Lua string error (like `luaL_error` / `luaL_argerror` in C), how
+//! it returns many values, and the argument checks of Lua 5.1's auxiliary
+//! library (`luaL_checknumber`, `luaL_checklstring`...) with their texts.
+//!
+//! mlua turns an `Err` returned by a Rust callback into a userdata error
+//! value, which a script would see from `pcall` instead of a string. To be
+//! byte-for-byte compatible, every library function is a small C closure
+//! (the "trampoline") around the mlua callback: the callback reports an
+//! error as ordinary return values tagged with a private sentinel, and the
+//! trampoline, which is the function the script actually called, raises it
+//! with `luaL_where` / `luaL_argerror` exactly as the C libraries do, so the
+//! position prefix and the function name in `bad argument #n to 'name'` come
+//! out as in Redis. The trampoline holds no Rust values, so the `longjmp` of
+//! `lua_error` skips nothing that needs dropping.
+
+use std::os::raw::{c_int, c_void};
+use std::ptr;
+
+use mlua::{ffi, Function, LightUserData, Lua, MultiValue, Table, Value};
+
+/// `LUAI_MAXCSTACK` of Redis's Lua: the most stack slots a C function may use.
+pub(crate) const MAX_C_STACK: i64 = 8000;
+
+static SENTINEL: u8 = 0;
+
+fn sentinel() -> *mut c_void {
+    ptr::addr_of!(SENTINEL) as *mut c_void
+}
+
+const CODE_MSG: i64 = 1;
+const CODE_ARG: i64 = 2;
+const CODE_MANY: i64 = 3;
+
+/// An error raised by a library function.
+pub(crate) enum LibError {
+    /// Raised like `luaL_error`: the caller's position is prefixed.
+    Msg(Vec<u8>),
+    /// Raised like `luaL_argerror(narg, msg)`.
+    Arg(i32, Vec<u8>),
+    /// An error of mlua itself (for instance out of memory), passed through.
+    Lua(mlua::Error),
+}
+
+impl From<mlua::Error> for LibError {
+    fn from(e: mlua::Error) -> Self {
+        LibError::Lua(e)
+    }
+}
+
+/// Shorthand for results of library functions.
+pub(crate) type LibResult<T> = Result<T, LibError>;
+
+/// Builds a [`LibError::Msg`].
+pub(crate) fn msg_err<T>(m: impl Into<Vec<u8>>) -> LibResult<T> {
+    Err(LibError::Msg(m.into()))
+}
+
+/// Builds a [`LibError::Arg`].
+pub(crate) fn arg_err<T>(narg: i32, m: impl Into<Vec<u8>>) -> LibResult<T> {
+    Err(LibError::Arg(narg, m.into()))
+}
+
+/// What a library function returns.
+pub(crate) enum Ret {
+    /// A handful of values, returned as they are.
+    Values(MultiValue),
+    /// `n` values stored at `1..=n` of the table, unpacked by the trampoline
+    /// (so that up to `LUAI_MAXCSTACK` results fit, as in C).
+    Many(Table, i64),
+}
+
+impl Ret {
+    /// One value.
+    pub(crate) fn one(v: Value) -> Ret {
+        Ret::Values(MultiValue::from_vec(vec![v]))
+    }
+}
+
+unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
+    let nargs = ffi::lua_gettop(l);
+    ffi::luaL_checkstack(l, 2, ptr::null());
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(l, 1);
+    ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
+    let n = ffi::lua_gettop(l);
+    if n < 3
+        || ffi::lua_type(l, 1) != ffi::LUA_TLIGHTUSERDATA
+        || ffi::lua_touserdata(l, 1) != sentinel()
+    {
+        return n;
+    }
+    let code = ffi::lua_tonumber(l, 2) as i64;
+    match code {
+        CODE_MSG => {
+            ffi::luaL_where(l, 1);
+            ffi::lua_pushvalue(l, 3);
+            ffi::lua_concat(l, 2);
+            ffi::lua_error(l)
+        }
+        CODE_ARG if n >= 4 => {
+            let narg = ffi::lua_tonumber(l, 3) as c_int;
+            let msg = ffi::lua_tolstring(l, 4, ptr::null_mut());
+            ffi::luaL_argerror(l, narg, msg);
+            0
+        }
+        CODE_MANY if n >= 4 => {
+            let cnt = ffi::lua_tonumber(l, 4) as c_int;
+            ffi::lua_settop(l, 3);
+            ffi::lua_replace(l, 1);
+            ffi::lua_settop(l, 1);
+            if cnt <= 0 {
+                return 0;
+            }
+            ffi::luaL_checkstack(l, cnt, ptr::null());
+            for i in 1..=cnt {
+                ffi::lua_rawgeti_(l, 1, i);
+            }
+            cnt
+        }
+        _ => n,
+    }
+}
+
+/// Wraps a library function into a Lua function that raises its errors as
+/// Lua strings, exactly like a C function of the Lua API would.
+pub(crate) fn make_fn<F>(lua: &Lua, f: F) -> mlua::Result<Function>
+where
+    F: Fn(&Lua, MultiValue) -> LibResult<Ret> + mlua::MaybeSend + 'static,
+{
+    let inner = lua.create_function(move |lua, args: MultiValue| {
+        let tag = Value::LightUserData(LightUserData(sentinel()));
+        match f(lua, args) {
+            Ok(Ret::Values(v)) => Ok(v),
+            Ok(Ret::Many(t, n)) => Ok(MultiValue::from_vec(vec![
+                tag,
+                Value::Number(CODE_MANY as f64),
+                Value::Table(t),
+                Value::Number(n as f64),
+            ])),
+            Err(LibError::Msg(m)) => Ok(MultiValue::from_vec(vec![
+                tag,
+                Value::Number(CODE_MSG as f64),
+                Value::String(lua.create_string(&m)?),
+            ])),
+            Err(LibError::Arg(narg, m)) => Ok(MultiValue::from_vec(vec![
+                tag,
+                Value::Number(CODE_ARG as f64),
+                Value::Number(f64::from(narg)),
+                Value::String(lua.create_string(&m)?),
+            ])),
+            Err(LibError::Lua(e)) => Err(e),
+        }
+    })?;
+    // SAFETY: the closure only pushes a C closure over the function that
+    // `exec_raw` placed on the stack.
+    unsafe {
+        lua.exec_raw::<Function>(inner, |state| {
+            ffi::lua_pushcclosure(state, trampoline, 1);
+        })
+    }
+}
+
+/// Installs `value` as the global `name` (the way `luaL_register` /
+/// `lua_setglobal` do for the C libraries).
+pub(crate) fn set_global(lua: &Lua, name: &str, value: Table) -> mlua::Result<()> {
+    lua.globals().raw_set(name, value)
+}
+
+/// `luaL_typename`: the type name of argument `idx` (1-based).
+pub(crate) fn type_name(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "no value",
+        Some(Value::Nil) => "nil",
+        Some(Value::Boolean(_)) => "boolean",
+        Some(Value::LightUserData(_)) => "userdata",
+        Some(Value::Integer(_)) | Some(Value::Number(_)) => "number",
+        Some(Value::String(_)) => "string",
+        Some(Value::Table(_)) => "table",
+        Some(Value::Function(_)) => "function",
+        Some(Value::Thread(_)) => "thread",
+        Some(_) => "userdata",
+    }
+}
+
+/// The arguments of a call, addressed 1-based like the Lua stack.
+pub(crate) struct Args(pub(crate) Vec<Value>);
+
+impl Args {
+    /// Wraps the values mlua passed to the callback.
+    pub(crate) fn new(m: MultiValue) -> Args {
+        Args(m.into_iter().collect())
+    }
+
+    /// `lua_gettop`.
+    pub(crate) fn top(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Argument `i` (1-based), `None` when absent.
+    pub(crate) fn get(&self, i: usize) -> Option<&Value> {
+        if i == 0 {
+            None
+        } else {
+            self.0.get(i - 1)
+        }
+    }
+
+    /// `lua_isnoneornil`.
+    pub(crate) fn is_none_or_nil(&self, i: usize) -> bool {
+        matches!(self.get(i), None | Some(Value::Nil))
+    }
+
+    fn type_error<T>(&self, i: usize, expected: &str) -> LibResult<T> {
+        arg_err(
+            i as i32,
+            format!("{expected} expected, got {}", type_name(self.get(i))),
+        )
+    }
+
+    /// `lua_tonumber`, with `None` where `lua_isnumber` is false.
+    pub(crate) fn to_number(&self, lua: &Lua, i: usize) -> LibResult<Option<f64>> {
+        Ok(match self.get(i) {
+            Some(Value::Number(n)) => Some(*n),
+            Some(Value::Integer(n)) => Some(*n as f64),
+            Some(v @ Value::String(_)) => lua.coerce_number(v.clone())?,
+            _ => None,
+        })
+    }
+
+    /// `luaL_checknumber`.
+    pub(crate) fn check_number(&self, lua: &Lua, i: usize) -> LibResult<f64> {
+        match self.to_number(lua, i)? {
+            Some(n) => Ok(n),
+            None => self.type_error(i, "number"),
+        }
+    }
+
+    /// `luaL_checkinteger` (the double is truncated the way x86-64 does).
+    pub(crate) fn check_integer(&self, lua: &Lua, i: usize) -> LibResult<i64> {
+        Ok(crate::num::f64_to_i64(self.check_number(lua, i)?))
+    }
+
+    /// `luaL_optinteger`.
+    pub(crate) fn opt_integer(&self, lua: &Lua, i: usize, def: i64) -> LibResult<i64> {
+        if self.is_none_or_nil(i) {
+            Ok(def)
+        } else {
+            self.check_integer(lua, i)
+        }
+    }
+
+    /// `luaL_checklstring`: strings, and numbers converted by Lua itself.
+    pub(crate) fn check_bytes(&self, lua: &Lua, i: usize) -> LibResult<Vec<u8>> {
+        match self.get(i) {
+            Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
+            Some(v @ (Value::Number(_) | Value::Integer(_))) => {
+                match lua.coerce_string(v.clone())? {
+                    Some(s) => Ok(s.as_bytes().to_vec()),
+                    None => self.type_error(i, "string"),
+                }
+            }
+            _ => self.type_error(i, "string"),
+        }
+    }
+}
