@@ -430,3 +430,41 @@ def test_wrongtype_error(rc):
     assert rc.err("INCR", "l") == (
         "WRONGTYPE Operation against a key holding the wrong kind of value"
     )
+
+
+def test_scan_is_incremental(rc):
+    rc.call("MSET", *[x for i in range(1000) for x in (f"k{i}", "v")])
+    cursor, keys = rc.call("SCAN", "0", "COUNT", "10")
+    assert cursor != b"0"
+    assert 1 <= len(keys) <= 50
+
+
+def test_scan_survives_concurrent_inserts(r):
+    original = {f"orig:{i}" for i in range(500)}
+    r.mset({k: "v" for k in original})
+    cursor, seen, extra = 0, set(), 0
+    while True:
+        cursor, keys = r.scan(cursor=cursor, count=20)
+        seen.update(keys)
+        # Grow the keyspace while scanning (forces resizes in a hash table).
+        r.mset({f"new:{extra + j}": "v" for j in range(50)})
+        extra += 50
+        if int(cursor) == 0:
+            break
+        assert extra < 200000, "SCAN did not terminate"
+    assert original <= seen
+
+
+def test_scan_unknown_type_is_empty(rc):
+    rc.call("SET", "k", "v")
+    assert rc.call("SCAN", "0", "TYPE", "nosuchtype") == [b"0", []]
+
+
+def test_expired_keys_invisible(r):
+    r.set("short", "v", px=50)
+    r.set("long", "v")
+    time.sleep(0.2)
+    assert r.keys("*") == ["long"]
+    assert scan_all(r) == ["long"]
+    assert r.exists("short") == 0
+    assert r.type("short") == "none"
