@@ -264,3 +264,17 @@ impl Args {
         }
     }
 }
+
+/// Returns `vals` as the results of a call: directly when there are few,
+/// through a table unpacked by the trampoline when there are many.
+pub(crate) fn ret_values(lua: &Lua, vals: Vec<Value>) -> LibResult<Ret> {
+    if vals.len() <= 32 {
+        return Ok(Ret::Values(MultiValue::from_vec(vals)));
+    }
+    let n = vals.len() as i64;
+    let t = lua.create_table_with_capacity(vals.len(), 0)?;
+    for (i, v) in vals.into_iter().enumerate() {
+        t.raw_set(i as i64 + 1, v)?;
+    }
+    Ok(Ret::Many(t, n))
+}

@@ -12,10 +12,12 @@ mod glue;
 mod num;
 
 pub mod bit;
+pub mod structlib;
 
 /// Installs all four libraries as globals (`cjson`, `cmsgpack`, `struct`,
 /// `bit`), as Redis does when it creates its Lua interpreter.
 pub fn register_all(lua: &mlua::Lua) -> mlua::Result<()> {
+    structlib::register(lua)?;
     bit::register(lua)?;
     Ok(())
 }
