@@ -31,6 +31,7 @@ fn sentinel() -> *mut c_void {
 const CODE_MSG: i64 = 1;
 const CODE_ARG: i64 = 2;
 const CODE_MANY: i64 = 3;
+const CODE_RAW: i64 = 4;
 
 /// An error raised by a library function.
 pub(crate) enum LibError {
@@ -38,6 +39,9 @@ pub(crate) enum LibError {
     Msg(Vec<u8>),
     /// Raised like `luaL_argerror(narg, msg)`.
     Arg(i32, Vec<u8>),
+    /// Raised as is, without position (like errors of the Lua core raised
+    /// inside a C function, e.g. `table index is nil`).
+    Raw(Vec<u8>),
     /// An error of mlua itself (for instance out of memory), passed through.
     Lua(mlua::Error),
 }
@@ -98,6 +102,10 @@ unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
             ffi::lua_concat(l, 2);
             ffi::lua_error(l)
         }
+        CODE_RAW => {
+            ffi::lua_settop(l, 3);
+            ffi::lua_error(l)
+        }
         CODE_ARG if n >= 4 => {
             let narg = ffi::lua_tonumber(l, 3) as c_int;
             let msg = ffi::lua_tolstring(l, 4, ptr::null_mut());
@@ -141,6 +149,11 @@ where
             Err(LibError::Msg(m)) => Ok(MultiValue::from_vec(vec![
                 tag,
                 Value::Number(CODE_MSG as f64),
+                Value::String(lua.create_string(&m)?),
+            ])),
+            Err(LibError::Raw(m)) => Ok(MultiValue::from_vec(vec![
+                tag,
+                Value::Number(CODE_RAW as f64),
                 Value::String(lua.create_string(&m)?),
             ])),
             Err(LibError::Arg(narg, m)) => Ok(MultiValue::from_vec(vec![

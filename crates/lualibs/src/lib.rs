@@ -10,14 +10,18 @@
 
 mod glue;
 mod num;
+#[cfg(test)]
+mod testutil;
 
 pub mod bit;
+pub mod cmsgpack;
 pub mod structlib;
 
 /// Installs all four libraries as globals (`cjson`, `cmsgpack`, `struct`,
 /// `bit`), as Redis does when it creates its Lua interpreter.
 pub fn register_all(lua: &mlua::Lua) -> mlua::Result<()> {
     structlib::register(lua)?;
+    cmsgpack::register(lua)?;
     bit::register(lua)?;
     Ok(())
 }
