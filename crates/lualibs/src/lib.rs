@@ -14,12 +14,14 @@ mod num;
 mod testutil;
 
 pub mod bit;
+pub mod cjson;
 pub mod cmsgpack;
 pub mod structlib;
 
 /// Installs all four libraries as globals (`cjson`, `cmsgpack`, `struct`,
 /// `bit`), as Redis does when it creates its Lua interpreter.
 pub fn register_all(lua: &mlua::Lua) -> mlua::Result<()> {
+    cjson::register(lua)?;
     structlib::register(lua)?;
     cmsgpack::register(lua)?;
     bit::register(lua)?;
