@@ -303,7 +303,9 @@ unsafe fn encode_raw(
                 _ => return Err(exception(l, -1, "type not supported")),
             }
         }
-        let Some(frame) = frames.last_mut() else { return Ok(()) };
+        let Some(frame) = frames.last_mut() else {
+            return Ok(());
+        };
         let just_entered = std::mem::replace(&mut entered, false);
         match frame {
             EncFrame::Array { len, next } => {
@@ -492,7 +494,8 @@ impl Parser<'_> {
         if cp <= 0x7F {
             self.tmp.push(cp as u8);
         } else if cp <= 0x7FF {
-            self.tmp.extend_from_slice(&[(cp >> 6) as u8 | 0xC0, (cp & 0x3F) as u8 | 0x80]);
+            self.tmp
+                .extend_from_slice(&[(cp >> 6) as u8 | 0xC0, (cp & 0x3F) as u8 | 0x80]);
         } else if cp <= 0xFFFF {
             self.tmp.extend_from_slice(&[
                 (cp >> 12) as u8 | 0xE0,
@@ -512,7 +515,10 @@ impl Parser<'_> {
     }
 
     fn error_here(&self, what: &'static str) -> Token {
-        Token { t: Tok::Error(what), index: self.ptr }
+        Token {
+            t: Tok::Error(what),
+            index: self.ptr,
+        }
     }
 
     fn string_token(&mut self) -> Token {
@@ -551,7 +557,10 @@ impl Parser<'_> {
             self.ptr += 1;
         }
         self.ptr += 1;
-        Token { t: Tok::Str, index: 0 }
+        Token {
+            t: Tok::Str,
+            index: 0,
+        }
     }
 
     fn is_invalid_number(&self) -> bool {
@@ -578,7 +587,10 @@ impl Parser<'_> {
         match strtod(self.data, self.ptr) {
             Some((v, end)) => {
                 self.ptr = end;
-                Token { t: Tok::Number(v), index: 0 }
+                Token {
+                    t: Tok::Number(v),
+                    index: 0,
+                }
             }
             None => self.error_here("invalid number"),
         }
@@ -617,13 +629,22 @@ impl Parser<'_> {
             b'f' | b'i' | b'I' | b'n' | b'N' | b't' | b'+' => {
                 if starts(b"true") {
                     self.ptr += 4;
-                    Token { t: Tok::Boolean(true), index }
+                    Token {
+                        t: Tok::Boolean(true),
+                        index,
+                    }
                 } else if starts(b"false") {
                     self.ptr += 5;
-                    Token { t: Tok::Boolean(false), index }
+                    Token {
+                        t: Tok::Boolean(false),
+                        index,
+                    }
                 } else if starts(b"null") {
                     self.ptr += 4;
-                    Token { t: Tok::Null, index }
+                    Token {
+                        t: Tok::Null,
+                        index,
+                    }
                 } else if self.cfg.decode_invalid_numbers != 0 && self.is_invalid_number() {
                     self.number_token()
                 } else {
@@ -639,8 +660,12 @@ impl Parser<'_> {
     }
 
     fn parse_error(&self, expected: &str, tok: Token) -> Vec<u8> {
-        format!("Expected {expected} but found {} at character {}", tok.t.name(), tok.index + 1)
-            .into_bytes()
+        format!(
+            "Expected {expected} but found {} at character {}",
+            tok.t.name(),
+            tok.index + 1
+        )
+        .into_bytes()
     }
 
     unsafe fn descend(&mut self, l: *mut ffi::lua_State, slots: i32) -> Result<(), Vec<u8>> {
@@ -798,7 +823,10 @@ fn new_module(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let add = |name: &str, f: fn(&Lua, &Shared, Args) -> LibResult<Ret>| -> mlua::Result<()> {
         let cfg = cfg.clone();
-        t.raw_set(name, make_fn(lua, move |lua, m: MultiValue| f(lua, &cfg, Args::new(m)))?)
+        t.raw_set(
+            name,
+            make_fn(lua, move |lua, m: MultiValue| f(lua, &cfg, Args::new(m)))?,
+        )
     };
     add("encode", encode)?;
     add("decode", decode)?;
@@ -813,37 +841,78 @@ fn new_module(lua: &Lua) -> mlua::Result<Table> {
     add("encode_max_depth", |lua, cfg, args| {
         arg_init(&args, 1)?;
         let mut c = lock(cfg);
-        values(vec![integer_option(lua, &args, 1, &mut c.encode_max_depth, 1, i32::MAX)?])
+        values(vec![integer_option(
+            lua,
+            &args,
+            1,
+            &mut c.encode_max_depth,
+            1,
+            i32::MAX,
+        )?])
     })?;
     add("decode_max_depth", |lua, cfg, args| {
         arg_init(&args, 1)?;
         let mut c = lock(cfg);
-        values(vec![integer_option(lua, &args, 1, &mut c.decode_max_depth, 1, i32::MAX)?])
+        values(vec![integer_option(
+            lua,
+            &args,
+            1,
+            &mut c.decode_max_depth,
+            1,
+            i32::MAX,
+        )?])
     })?;
     add("encode_number_precision", |lua, cfg, args| {
         arg_init(&args, 1)?;
         let mut c = lock(cfg);
-        values(vec![integer_option(lua, &args, 1, &mut c.encode_number_precision, 1, 14)?])
+        values(vec![integer_option(
+            lua,
+            &args,
+            1,
+            &mut c.encode_number_precision,
+            1,
+            14,
+        )?])
     })?;
     add("encode_keep_buffer", |lua, cfg, args| {
         arg_init(&args, 1)?;
         let mut c = lock(cfg);
-        values(vec![enum_option(lua, &args, 1, &mut c.encode_keep_buffer, BOOL_OPTIONS)?])
+        values(vec![enum_option(
+            lua,
+            &args,
+            1,
+            &mut c.encode_keep_buffer,
+            BOOL_OPTIONS,
+        )?])
     })?;
     add("encode_invalid_numbers", |lua, cfg, args| {
         arg_init(&args, 1)?;
         let mut c = lock(cfg);
         let opts = &["off", "on", "null"];
-        values(vec![enum_option(lua, &args, 1, &mut c.encode_invalid_numbers, opts)?])
+        values(vec![enum_option(
+            lua,
+            &args,
+            1,
+            &mut c.encode_invalid_numbers,
+            opts,
+        )?])
     })?;
     add("decode_invalid_numbers", |lua, cfg, args| {
         arg_init(&args, 1)?;
         let mut c = lock(cfg);
-        values(vec![enum_option(lua, &args, 1, &mut c.decode_invalid_numbers, BOOL_OPTIONS)?])
+        values(vec![enum_option(
+            lua,
+            &args,
+            1,
+            &mut c.decode_invalid_numbers,
+            BOOL_OPTIONS,
+        )?])
     })?;
     t.raw_set(
         "new",
-        make_fn(lua, |lua, _m: MultiValue| Ok(Ret::one(Value::Table(new_module(lua)?))))?,
+        make_fn(lua, |lua, _m: MultiValue| {
+            Ok(Ret::one(Value::Table(new_module(lua)?)))
+        })?,
     )?;
     t.raw_set("null", Value::LightUserData(LightUserData(ptr::null_mut())))?;
     t.raw_set("_NAME", "cjson")?;
@@ -875,135 +944,411 @@ mod tests {
         (r#"cjson.encode({1,2,3})"#, r#"true [1,2,3]"#),
         (r#"cjson.encode({})"#, r#"true {}"#),
         (r#"cjson.encode({a=1})"#, r#"true {"a":1}"#),
-        (r#"cjson.encode("a/b\"c\\d\1\8\9\10\12\13\127\31 é")"#, r#"true "a\x5c/b\x5c"c\x5c\x5cd\x5cu0001\x5cb\x5ct\x5cn\x5cf\x5cr\x5cu007f\x5cu001f \xc3\xa9""#),
+        (
+            r#"cjson.encode("a/b\"c\\d\1\8\9\10\12\13\127\31 é")"#,
+            r#"true "a\x5c/b\x5c"c\x5c\x5cd\x5cu0001\x5cb\x5ct\x5cn\x5cf\x5cr\x5cu007f\x5cu001f \xc3\xa9""#,
+        ),
         (r#"cjson.encode(0.1)"#, r#"true 0.1"#),
         (r#"cjson.encode(1/3)"#, r#"true 0.33333333333333"#),
         (r#"cjson.encode(1e100)"#, r#"true 1e+100"#),
         (r#"cjson.encode(-0.0)"#, r#"true -0"#),
-        (r#"cjson.encode(123456789012345678)"#, r#"true 1.2345678901235e+17"#),
-        (r#"cjson.encode(1/0)"#, r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#),
-        (r#"cjson.encode(-1/0)"#, r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#),
-        (r#"cjson.encode(0/0)"#, r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#),
-        (r#"cjson.encode({1/0})"#, r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#),
-        (r#"cjson.encode({[1/0]=1})"#, r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#),
-        (r#"cjson.encode(function() end)"#, r#"false user_script:1: Cannot serialise function: type not supported"#),
+        (
+            r#"cjson.encode(123456789012345678)"#,
+            r#"true 1.2345678901235e+17"#,
+        ),
+        (
+            r#"cjson.encode(1/0)"#,
+            r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#,
+        ),
+        (
+            r#"cjson.encode(-1/0)"#,
+            r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#,
+        ),
+        (
+            r#"cjson.encode(0/0)"#,
+            r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#,
+        ),
+        (
+            r#"cjson.encode({1/0})"#,
+            r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#,
+        ),
+        (
+            r#"cjson.encode({[1/0]=1})"#,
+            r#"false user_script:1: Cannot serialise number: must not be NaN or Inf"#,
+        ),
+        (
+            r#"cjson.encode(function() end)"#,
+            r#"false user_script:1: Cannot serialise function: type not supported"#,
+        ),
         (r#"cjson.encode(cjson.null)"#, r#"true null"#),
-        (r#"cjson.encode({cjson.null, true, false})"#, r#"true [null,true,false]"#),
+        (
+            r#"cjson.encode({cjson.null, true, false})"#,
+            r#"true [null,true,false]"#,
+        ),
         (r#"cjson.encode(nil)"#, r#"true null"#),
-        (r#"cjson.encode()"#, r#"false user_script:1: bad argument #1 to 'encode' (expected 1 argument)"#),
-        (r#"cjson.encode(1, 2)"#, r#"false user_script:1: bad argument #1 to 'encode' (expected 1 argument)"#),
-        (r#"cjson.encode({[false]=1})"#, r#"false user_script:1: Cannot serialise boolean: table key must be a number or string"#),
+        (
+            r#"cjson.encode()"#,
+            r#"false user_script:1: bad argument #1 to 'encode' (expected 1 argument)"#,
+        ),
+        (
+            r#"cjson.encode(1, 2)"#,
+            r#"false user_script:1: bad argument #1 to 'encode' (expected 1 argument)"#,
+        ),
+        (
+            r#"cjson.encode({[false]=1})"#,
+            r#"false user_script:1: Cannot serialise boolean: table key must be a number or string"#,
+        ),
         (r#"cjson.encode({[1]=1, [3]=3})"#, r#"true [1,null,3]"#),
-        (r#"cjson.encode({[1]=1, [11]=11})"#, r#"false user_script:1: Cannot serialise table: excessively sparse array"#),
-        (r#"cjson.encode({[1]=1, [12]=1})"#, r#"false user_script:1: Cannot serialise table: excessively sparse array"#),
-        (r#"cjson.encode({[1]=1, [2]=2, [3]=3, [4]=4, [5]=5, [6]=6, [20]=1})"#, r#"false user_script:1: Cannot serialise table: excessively sparse array"#),
+        (
+            r#"cjson.encode({[1]=1, [11]=11})"#,
+            r#"false user_script:1: Cannot serialise table: excessively sparse array"#,
+        ),
+        (
+            r#"cjson.encode({[1]=1, [12]=1})"#,
+            r#"false user_script:1: Cannot serialise table: excessively sparse array"#,
+        ),
+        (
+            r#"cjson.encode({[1]=1, [2]=2, [3]=3, [4]=4, [5]=5, [6]=6, [20]=1})"#,
+            r#"false user_script:1: Cannot serialise table: excessively sparse array"#,
+        ),
         (r#"cjson.encode({[0]=1})"#, r#"true {"0":1}"#),
         (r#"cjson.encode({[-1]=1})"#, r#"true {"-1":1}"#),
         (r#"cjson.encode({[1.5]=1})"#, r#"true {"1.5":1}"#),
         (r#"cjson.encode({[2^31]=1})"#, r#"true {"2147483648":1}"#),
-        (r#"cjson.encode({[2^31-1]=1})"#, r#"false user_script:1: Cannot serialise table: excessively sparse array"#),
+        (
+            r#"cjson.encode({[2^31-1]=1})"#,
+            r#"false user_script:1: Cannot serialise table: excessively sparse array"#,
+        ),
         (r#"cjson.encode({1, nil, 3})"#, r#"true [1,null,3]"#),
-        (r#"cjson.encode({1, {2, {3, {a={}}}}})"#, r#"true [1,[2,[3,{"a":{}}]]]"#),
+        (
+            r#"cjson.encode({1, {2, {3, {a={}}}}})"#,
+            r#"true [1,[2,[3,{"a":{}}]]]"#,
+        ),
         (r#"cjson.encode({[1]=1, a=2})"#, r#"true {"1":1,"a":2}"#),
-        (r#"cjson.encode({coroutine.create(function() end)})"#, r#"false user_script:1: Cannot serialise thread: type not supported"#),
-        (r#"cjson.encode({{{{{{{{{{{{{{{{{{{{}}}}}}}}}}}}}}}}}}}})"#, r#"true [[[[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]]]]"#),
-        (r#"(function() local t = {} t[1] = t return cjson.encode(t) end)()"#, r#"false user_script:1: Cannot serialise, excessive nesting (1001)"#),
-        (r#"(function() local t = {} t.a = t return cjson.encode(t) end)()"#, r#"false user_script:1: Cannot serialise, excessive nesting (1001)"#),
-        (r#"(function() local c = cjson.new() c.encode_max_depth(2) return c.encode({{1}}), pcall(c.encode, {{{1}}}) end)()"#, r#"true [[1]] false Cannot serialise, excessive nesting (3)"#),
-        (r#"(function() local c = cjson.new() c.encode_max_depth(1e9) local t = {} t[1] = t return c.encode(t) end)()"#, r#"false user_script:1: Cannot serialise, excessive nesting (7998)"#),
-        (r#"(function() local c = cjson.new() c.encode_max_depth(1e9) local t = {} t.a = t return c.encode(t) end)()"#, r#"false user_script:1: Cannot serialise, excessive nesting (4000)"#),
-        (r#"(function() local c = cjson.new() c.decode_max_depth(1e9) return type(c.decode(string.rep("[", 7990) .. string.rep("]", 7990))) end)()"#, r#"true table"#),
-        (r#"(function() local c = cjson.new() c.decode_max_depth(1e9) return type(c.decode(string.rep("[", 8000) .. string.rep("]", 8000))) end)()"#, r#"false user_script:1: Found too many nested data structures (7999) at character 7999"#),
-        (r#"(function() local c = cjson.new() c.decode_max_depth(1e9) return type(c.decode(string.rep("{\"a\":", 8000))) end)()"#, r#"false user_script:1: Found too many nested data structures (4000) at character 19996"#),
-        (r#"cjson.decode(string.rep("[", 1001) .. string.rep("]", 1001))"#, r#"false user_script:1: Found too many nested data structures (1001) at character 1001"#),
-        (r#"cjson.decode(string.rep("[", 1000) .. string.rep("]", 1000))[1][1][1][1] ~= nil"#, r#"true true"#),
-        (r#"(function() local c = cjson.new() c.decode_max_depth(1) return c.decode('[[1]]') end)()"#, r#"false user_script:1: Found too many nested data structures (2) at character 2"#),
-        (r#"(function() local c = cjson.new() c.decode_max_depth(1) return c.decode('{"a":{"b":1}}') end)()"#, r#"false user_script:1: Found too many nested data structures (2) at character 6"#),
+        (
+            r#"cjson.encode({coroutine.create(function() end)})"#,
+            r#"false user_script:1: Cannot serialise thread: type not supported"#,
+        ),
+        (
+            r#"cjson.encode({{{{{{{{{{{{{{{{{{{{}}}}}}}}}}}}}}}}}}}})"#,
+            r#"true [[[[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]]]]"#,
+        ),
+        (
+            r#"(function() local t = {} t[1] = t return cjson.encode(t) end)()"#,
+            r#"false user_script:1: Cannot serialise, excessive nesting (1001)"#,
+        ),
+        (
+            r#"(function() local t = {} t.a = t return cjson.encode(t) end)()"#,
+            r#"false user_script:1: Cannot serialise, excessive nesting (1001)"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_max_depth(2) return c.encode({{1}}), pcall(c.encode, {{{1}}}) end)()"#,
+            r#"true [[1]] false Cannot serialise, excessive nesting (3)"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_max_depth(1e9) local t = {} t[1] = t return c.encode(t) end)()"#,
+            r#"false user_script:1: Cannot serialise, excessive nesting (7998)"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_max_depth(1e9) local t = {} t.a = t return c.encode(t) end)()"#,
+            r#"false user_script:1: Cannot serialise, excessive nesting (4000)"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.decode_max_depth(1e9) return type(c.decode(string.rep("[", 7990) .. string.rep("]", 7990))) end)()"#,
+            r#"true table"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.decode_max_depth(1e9) return type(c.decode(string.rep("[", 8000) .. string.rep("]", 8000))) end)()"#,
+            r#"false user_script:1: Found too many nested data structures (7999) at character 7999"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.decode_max_depth(1e9) return type(c.decode(string.rep("{\"a\":", 8000))) end)()"#,
+            r#"false user_script:1: Found too many nested data structures (4000) at character 19996"#,
+        ),
+        (
+            r#"cjson.decode(string.rep("[", 1001) .. string.rep("]", 1001))"#,
+            r#"false user_script:1: Found too many nested data structures (1001) at character 1001"#,
+        ),
+        (
+            r#"cjson.decode(string.rep("[", 1000) .. string.rep("]", 1000))[1][1][1][1] ~= nil"#,
+            r#"true true"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.decode_max_depth(1) return c.decode('[[1]]') end)()"#,
+            r#"false user_script:1: Found too many nested data structures (2) at character 2"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.decode_max_depth(1) return c.decode('{"a":{"b":1}}') end)()"#,
+            r#"false user_script:1: Found too many nested data structures (2) at character 6"#,
+        ),
         (r#"cjson.decode('[1,2,3]')[3]"#, r#"true 3"#),
-        (r#"cjson.decode('{"a":[1,{"b":null}]}').a[2].b == cjson.null"#, r#"true true"#),
-        (r#"cjson.decode('"\\u00e9\\ud83d\\ude00\\/\\b\\t\\n\\f\\r\\"\\\\"')"#, r#"true \xc3\xa9\xf0\x9f\x98\x80/\x08\x09\x0a\x0c\x0d"\x5c"#),
-        (r#"cjson.decode('"\\ude00"')"#, r#"false user_script:1: Expected value but found invalid unicode escape code at character 2"#),
-        (r#"cjson.decode('"\\ud83dx"')"#, r#"false user_script:1: Expected value but found invalid unicode escape code at character 2"#),
-        (r#"cjson.decode('"\\u12"')"#, r#"false user_script:1: Expected value but found invalid unicode escape code at character 2"#),
-        (r#"cjson.decode('"\\q"')"#, r#"false user_script:1: Expected value but found invalid escape code at character 2"#),
-        (r#"cjson.decode('"abc')"#, r#"false user_script:1: Expected value but found unexpected end of string at character 5"#),
-        (r#"cjson.decode('')"#, r#"false user_script:1: Expected value but found T_END at character 1"#),
-        (r#"cjson.decode(' ')"#, r#"false user_script:1: Expected value but found T_END at character 2"#),
-        (r#"cjson.decode('x')"#, r#"false user_script:1: Expected value but found invalid token at character 1"#),
-        (r#"cjson.decode('[1,]')"#, r#"false user_script:1: Expected value but found T_ARR_END at character 4"#),
-        (r#"cjson.decode('[1 2]')"#, r#"false user_script:1: Expected comma or array end but found T_NUMBER at character 4"#),
-        (r#"cjson.decode('{"a" 1}')"#, r#"false user_script:1: Expected colon but found T_NUMBER at character 6"#),
-        (r#"cjson.decode('{1:2}')"#, r#"false user_script:1: Expected object key string but found T_NUMBER at character 2"#),
-        (r#"cjson.decode('{"a":1,}')"#, r#"false user_script:1: Expected object key string but found T_OBJ_END at character 8"#),
-        (r#"cjson.decode('{"a":1 "b"}')"#, r#"false user_script:1: Expected comma or object end but found T_STRING at character 8"#),
-        (r#"cjson.decode('[1] x')"#, r#"false user_script:1: Expected the end but found invalid token at character 5"#),
-        (r#"cjson.decode('tru')"#, r#"false user_script:1: Expected value but found invalid token at character 1"#),
-        (r#"cjson.decode('nil')"#, r#"false user_script:1: Expected value but found invalid token at character 1"#),
+        (
+            r#"cjson.decode('{"a":[1,{"b":null}]}').a[2].b == cjson.null"#,
+            r#"true true"#,
+        ),
+        (
+            r#"cjson.decode('"\\u00e9\\ud83d\\ude00\\/\\b\\t\\n\\f\\r\\"\\\\"')"#,
+            r#"true \xc3\xa9\xf0\x9f\x98\x80/\x08\x09\x0a\x0c\x0d"\x5c"#,
+        ),
+        (
+            r#"cjson.decode('"\\ude00"')"#,
+            r#"false user_script:1: Expected value but found invalid unicode escape code at character 2"#,
+        ),
+        (
+            r#"cjson.decode('"\\ud83dx"')"#,
+            r#"false user_script:1: Expected value but found invalid unicode escape code at character 2"#,
+        ),
+        (
+            r#"cjson.decode('"\\u12"')"#,
+            r#"false user_script:1: Expected value but found invalid unicode escape code at character 2"#,
+        ),
+        (
+            r#"cjson.decode('"\\q"')"#,
+            r#"false user_script:1: Expected value but found invalid escape code at character 2"#,
+        ),
+        (
+            r#"cjson.decode('"abc')"#,
+            r#"false user_script:1: Expected value but found unexpected end of string at character 5"#,
+        ),
+        (
+            r#"cjson.decode('')"#,
+            r#"false user_script:1: Expected value but found T_END at character 1"#,
+        ),
+        (
+            r#"cjson.decode(' ')"#,
+            r#"false user_script:1: Expected value but found T_END at character 2"#,
+        ),
+        (
+            r#"cjson.decode('x')"#,
+            r#"false user_script:1: Expected value but found invalid token at character 1"#,
+        ),
+        (
+            r#"cjson.decode('[1,]')"#,
+            r#"false user_script:1: Expected value but found T_ARR_END at character 4"#,
+        ),
+        (
+            r#"cjson.decode('[1 2]')"#,
+            r#"false user_script:1: Expected comma or array end but found T_NUMBER at character 4"#,
+        ),
+        (
+            r#"cjson.decode('{"a" 1}')"#,
+            r#"false user_script:1: Expected colon but found T_NUMBER at character 6"#,
+        ),
+        (
+            r#"cjson.decode('{1:2}')"#,
+            r#"false user_script:1: Expected object key string but found T_NUMBER at character 2"#,
+        ),
+        (
+            r#"cjson.decode('{"a":1,}')"#,
+            r#"false user_script:1: Expected object key string but found T_OBJ_END at character 8"#,
+        ),
+        (
+            r#"cjson.decode('{"a":1 "b"}')"#,
+            r#"false user_script:1: Expected comma or object end but found T_STRING at character 8"#,
+        ),
+        (
+            r#"cjson.decode('[1] x')"#,
+            r#"false user_script:1: Expected the end but found invalid token at character 5"#,
+        ),
+        (
+            r#"cjson.decode('tru')"#,
+            r#"false user_script:1: Expected value but found invalid token at character 1"#,
+        ),
+        (
+            r#"cjson.decode('nil')"#,
+            r#"false user_script:1: Expected value but found invalid token at character 1"#,
+        ),
         (r#"cjson.decode('0x10')"#, r#"true 16"#),
         (r#"cjson.decode('-0x1p4')"#, r#"true -16"#),
         (r#"cjson.decode('+5')"#, r#"true 5"#),
         (r#"cjson.decode('01')"#, r#"true 1"#),
         (r#"cjson.decode('1e2')"#, r#"true 100"#),
         (r#"cjson.decode('-.5')"#, r#"true -0.5"#),
-        (r#"cjson.decode('.5')"#, r#"false user_script:1: Expected value but found invalid token at character 1"#),
-        (r#"cjson.decode('inf'), cjson.decode('-inf'), cjson.decode('Infinity'), cjson.decode('nan'), cjson.decode('-nan'), cjson.decode('NaN')"#, r#"true inf -inf inf nan -nan nan"#),
-        (r#"cjson.decode('infinit')"#, r#"false user_script:1: Expected the end but found invalid token at character 4"#),
+        (
+            r#"cjson.decode('.5')"#,
+            r#"false user_script:1: Expected value but found invalid token at character 1"#,
+        ),
+        (
+            r#"cjson.decode('inf'), cjson.decode('-inf'), cjson.decode('Infinity'), cjson.decode('nan'), cjson.decode('-nan'), cjson.decode('NaN')"#,
+            r#"true inf -inf inf nan -nan nan"#,
+        ),
+        (
+            r#"cjson.decode('infinit')"#,
+            r#"false user_script:1: Expected the end but found invalid token at character 4"#,
+        ),
         (r#"cjson.decode('[nan(12)]')[1]"#, r#"true nan"#),
-        (r#"cjson.decode('-')"#, r#"false user_script:1: Expected value but found invalid number at character 1"#),
-        (r#"cjson.decode('- 1')"#, r#"false user_script:1: Expected value but found invalid number at character 1"#),
+        (
+            r#"cjson.decode('-')"#,
+            r#"false user_script:1: Expected value but found invalid number at character 1"#,
+        ),
+        (
+            r#"cjson.decode('- 1')"#,
+            r#"false user_script:1: Expected value but found invalid number at character 1"#,
+        ),
         (r#"cjson.decode('1.e5')"#, r#"true 100000"#),
         (r#"cjson.decode('1.')"#, r#"true 1"#),
-        (r#"cjson.decode('1e')"#, r#"false user_script:1: Expected the end but found invalid token at character 2"#),
-        (r#"cjson.decode('2e+')"#, r#"false user_script:1: Expected the end but found invalid token at character 2"#),
-        (r#"cjson.decode('1e')"#, r#"false user_script:1: Expected the end but found invalid token at character 2"#),
-        (r#"cjson.decode('[1e]')"#, r#"false user_script:1: Expected comma or array end but found invalid token at character 3"#),
-        (r#"cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]')[4]"#, r#"true 0.0003"#),
-        (r#"cjson.decode('"a\0b"')"#, r#"false user_script:1: Expected value but found unexpected end of string at character 3"#),
+        (
+            r#"cjson.decode('1e')"#,
+            r#"false user_script:1: Expected the end but found invalid token at character 2"#,
+        ),
+        (
+            r#"cjson.decode('2e+')"#,
+            r#"false user_script:1: Expected the end but found invalid token at character 2"#,
+        ),
+        (
+            r#"cjson.decode('1e')"#,
+            r#"false user_script:1: Expected the end but found invalid token at character 2"#,
+        ),
+        (
+            r#"cjson.decode('[1e]')"#,
+            r#"false user_script:1: Expected comma or array end but found invalid token at character 3"#,
+        ),
+        (
+            r#"cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]')[4]"#,
+            r#"true 0.0003"#,
+        ),
+        (
+            r#"cjson.decode('"a\0b"')"#,
+            r#"false user_script:1: Expected value but found unexpected end of string at character 3"#,
+        ),
         (r#"cjson.decode('[1]\0garbage')[1]"#, r#"true 1"#),
-        (r#"cjson.decode('\0[')"#, r#"false user_script:1: JSON parser does not support UTF-16 or UTF-32"#),
-        (r#"cjson.decode('a\0')"#, r#"false user_script:1: JSON parser does not support UTF-16 or UTF-32"#),
+        (
+            r#"cjson.decode('\0[')"#,
+            r#"false user_script:1: JSON parser does not support UTF-16 or UTF-32"#,
+        ),
+        (
+            r#"cjson.decode('a\0')"#,
+            r#"false user_script:1: JSON parser does not support UTF-16 or UTF-32"#,
+        ),
         (r#"cjson.decode(123)"#, r#"true 123"#),
-        (r#"cjson.decode({})"#, r#"false user_script:1: bad argument #1 to 'decode' (string expected, got table)"#),
-        (r#"cjson.decode()"#, r#"false user_script:1: bad argument #1 to 'decode' (expected 1 argument)"#),
-        (r#"cjson.decode('1', 2)"#, r#"false user_script:1: bad argument #1 to 'decode' (expected 1 argument)"#),
+        (
+            r#"cjson.decode({})"#,
+            r#"false user_script:1: bad argument #1 to 'decode' (string expected, got table)"#,
+        ),
+        (
+            r#"cjson.decode()"#,
+            r#"false user_script:1: bad argument #1 to 'decode' (expected 1 argument)"#,
+        ),
+        (
+            r#"cjson.decode('1', 2)"#,
+            r#"false user_script:1: bad argument #1 to 'decode' (expected 1 argument)"#,
+        ),
         (r#"cjson.decode('"\\u0000"')"#, r#"true \x00"#),
         (r#"cjson.decode('  true  ')"#, r#"true true"#),
-        (r#"cjson.decode('falsey')"#, r#"false user_script:1: Expected the end but found invalid token at character 6"#),
-        (r#"cjson.encode(cjson.decode('{"b":1,"a":2,"c":[1,2,{"d":"x"}]}'))"#, r#"true {"a":2,"c":[1,2,{"d":"x"}],"b":1}"#),
+        (
+            r#"cjson.decode('falsey')"#,
+            r#"false user_script:1: Expected the end but found invalid token at character 6"#,
+        ),
+        (
+            r#"cjson.encode(cjson.decode('{"b":1,"a":2,"c":[1,2,{"d":"x"}]}'))"#,
+            r#"true {"a":2,"c":[1,2,{"d":"x"}],"b":1}"#,
+        ),
         (r#"cjson.encode_sparse_array()"#, r#"true false 2 10"#),
-        (r#"cjson.encode_sparse_array(true, 3, 4)"#, r#"true true 3 4"#),
+        (
+            r#"cjson.encode_sparse_array(true, 3, 4)"#,
+            r#"true true 3 4"#,
+        ),
         (r#"cjson.encode_sparse_array("on")"#, r#"true true 3 4"#),
-        (r#"cjson.encode_sparse_array("bad")"#, r#"false user_script:1: bad argument #1 to 'encode_sparse_array' (invalid option 'bad')"#),
-        (r#"cjson.encode_sparse_array(1)"#, r#"false user_script:1: bad argument #1 to 'encode_sparse_array' (invalid option '1')"#),
-        (r#"cjson.encode_sparse_array(nil, -1)"#, r#"false user_script:1: bad argument #1 to 'encode_sparse_array' (expected integer between 0 and 2147483647)"#),
-        (r#"cjson.encode_sparse_array(nil, nil, -1)"#, r#"false user_script:1: bad argument #1 to 'encode_sparse_array' (expected integer between 0 and 2147483647)"#),
-        (r#"cjson.encode_sparse_array(1, 2, 3, 4)"#, r#"false user_script:1: bad argument #4 to 'encode_sparse_array' (found too many arguments)"#),
+        (
+            r#"cjson.encode_sparse_array("bad")"#,
+            r#"false user_script:1: bad argument #1 to 'encode_sparse_array' (invalid option 'bad')"#,
+        ),
+        (
+            r#"cjson.encode_sparse_array(1)"#,
+            r#"false user_script:1: bad argument #1 to 'encode_sparse_array' (invalid option '1')"#,
+        ),
+        (
+            r#"cjson.encode_sparse_array(nil, -1)"#,
+            r#"false user_script:1: bad argument #1 to 'encode_sparse_array' (expected integer between 0 and 2147483647)"#,
+        ),
+        (
+            r#"cjson.encode_sparse_array(nil, nil, -1)"#,
+            r#"false user_script:1: bad argument #1 to 'encode_sparse_array' (expected integer between 0 and 2147483647)"#,
+        ),
+        (
+            r#"cjson.encode_sparse_array(1, 2, 3, 4)"#,
+            r#"false user_script:1: bad argument #4 to 'encode_sparse_array' (found too many arguments)"#,
+        ),
         (r#"cjson.encode_max_depth()"#, r#"true 1000"#),
-        (r#"cjson.encode_max_depth(0)"#, r#"false user_script:1: bad argument #1 to 'encode_max_depth' (expected integer between 1 and 2147483647)"#),
+        (
+            r#"cjson.encode_max_depth(0)"#,
+            r#"false user_script:1: bad argument #1 to 'encode_max_depth' (expected integer between 1 and 2147483647)"#,
+        ),
         (r#"cjson.encode_max_depth(2^32+7)"#, r#"true 7"#),
-        (r#"cjson.encode_max_depth("x")"#, r#"false user_script:1: bad argument #1 to 'encode_max_depth' (number expected, got string)"#),
-        (r#"cjson.encode_number_precision(15)"#, r#"false user_script:1: bad argument #1 to 'encode_number_precision' (expected integer between 1 and 14)"#),
+        (
+            r#"cjson.encode_max_depth("x")"#,
+            r#"false user_script:1: bad argument #1 to 'encode_max_depth' (number expected, got string)"#,
+        ),
+        (
+            r#"cjson.encode_number_precision(15)"#,
+            r#"false user_script:1: bad argument #1 to 'encode_number_precision' (expected integer between 1 and 14)"#,
+        ),
         (r#"cjson.encode_invalid_numbers()"#, r#"true false"#),
         (r#"cjson.encode_invalid_numbers("null")"#, r#"true null"#),
         (r#"cjson.encode_keep_buffer(false)"#, r#"true false"#),
         (r#"cjson.decode_invalid_numbers()"#, r#"true true"#),
-        (r#"(function() local c = cjson.new() c.encode_sparse_array(true) return c.encode({[1]=1, [12]=1}) end)()"#, r#"true {"1":1,"12":1}"#),
-        (r#"(function() local c = cjson.new() c.encode_sparse_array(false, 0) return c.encode({[1]=1, [12]=1}) end)()"#, r#"true [1,null,null,null,null,null,null,null,null,null,null,1]"#),
-        (r#"(function() local c = cjson.new() c.encode_sparse_array(false, 1, 0) return c.encode({[1]=1, [3]=1}) end)()"#, r#"false user_script:1: Cannot serialise table: excessively sparse array"#),
-        (r#"(function() local c = cjson.new() c.encode_number_precision(3) return c.encode({1/3, 1234567, 0.0001234, 100}) end)()"#, r#"true [0.333,1.23e+06,0.000123,100]"#),
-        (r#"(function() local c = cjson.new() c.encode_invalid_numbers(true) return c.encode({1/0, -1/0, 0/0, [1/0]=1}) end)()"#, r#"true {"1":inf,"2":-inf,"3":nan,"inf":1}"#),
-        (r#"(function() local c = cjson.new() c.encode_invalid_numbers(true) return c.encode({a=1/0}) end)()"#, r#"true {"a":inf}"#),
-        (r#"(function() local c = cjson.new() c.encode_invalid_numbers("null") return c.encode({1/0, 0/0}) end)()"#, r#"true [null,null]"#),
-        (r#"(function() local c = cjson.new() c.decode_invalid_numbers(false) return pcall(c.decode, '0x10'), pcall(c.decode, 'inf'), pcall(c.decode, '+1'), pcall(c.decode, '01'), pcall(c.decode, '-.5'), pcall(c.decode, '-inf') end)()"#, r#"true false false false false true false Expected value but found invalid number at character 1"#),
-        (r#"(function() local c = cjson.new() c.decode_invalid_numbers(false) return c.decode('nan') end)()"#, r#"false user_script:1: Expected value but found invalid token at character 1"#),
-        (r#"(function() local c = cjson.new() c.decode_invalid_numbers(false) return c.decode('[-x]') end)()"#, r#"false user_script:1: Expected value but found invalid number at character 2"#),
-        (r#"cjson.new()._NAME, type(cjson.new().new), cjson.new().null == cjson.null"#, r#"true cjson function true"#),
+        (
+            r#"(function() local c = cjson.new() c.encode_sparse_array(true) return c.encode({[1]=1, [12]=1}) end)()"#,
+            r#"true {"1":1,"12":1}"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_sparse_array(false, 0) return c.encode({[1]=1, [12]=1}) end)()"#,
+            r#"true [1,null,null,null,null,null,null,null,null,null,null,1]"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_sparse_array(false, 1, 0) return c.encode({[1]=1, [3]=1}) end)()"#,
+            r#"false user_script:1: Cannot serialise table: excessively sparse array"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_number_precision(3) return c.encode({1/3, 1234567, 0.0001234, 100}) end)()"#,
+            r#"true [0.333,1.23e+06,0.000123,100]"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_invalid_numbers(true) return c.encode({1/0, -1/0, 0/0, [1/0]=1}) end)()"#,
+            r#"true {"1":inf,"2":-inf,"3":nan,"inf":1}"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_invalid_numbers(true) return c.encode({a=1/0}) end)()"#,
+            r#"true {"a":inf}"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.encode_invalid_numbers("null") return c.encode({1/0, 0/0}) end)()"#,
+            r#"true [null,null]"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.decode_invalid_numbers(false) return pcall(c.decode, '0x10'), pcall(c.decode, 'inf'), pcall(c.decode, '+1'), pcall(c.decode, '01'), pcall(c.decode, '-.5'), pcall(c.decode, '-inf') end)()"#,
+            r#"true false false false false true false Expected value but found invalid number at character 1"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.decode_invalid_numbers(false) return c.decode('nan') end)()"#,
+            r#"false user_script:1: Expected value but found invalid token at character 1"#,
+        ),
+        (
+            r#"(function() local c = cjson.new() c.decode_invalid_numbers(false) return c.decode('[-x]') end)()"#,
+            r#"false user_script:1: Expected value but found invalid number at character 2"#,
+        ),
+        (
+            r#"cjson.new()._NAME, type(cjson.new().new), cjson.new().null == cjson.null"#,
+            r#"true cjson function true"#,
+        ),
         (r#"cjson.encode({["\0a"]=1})"#, r#"true {"\x5cu0000a":1}"#),
-        (r#"cjson.encode({[1]=1,[2]=2,[3]=3,n=3})"#, r#"true {"1":1,"2":2,"3":3,"n":3}"#),
-        (r#"cjson.encode(setmetatable({}, {__index=function() return 1 end}))"#, r#"true {}"#),
+        (
+            r#"cjson.encode({[1]=1,[2]=2,[3]=3,n=3})"#,
+            r#"true {"1":1,"2":2,"3":3,"n":3}"#,
+        ),
+        (
+            r#"cjson.encode(setmetatable({}, {__index=function() return 1 end}))"#,
+            r#"true {}"#,
+        ),
         (r#"cjson.encode({[1e300]=1})"#, r#"true {"1e+300":1}"#),
-        (r#"cjson.encode({[-2^63]=1})"#, r#"true {"-9.2233720368548e+18":1}"#),
-        (r#"cjson.encode({"x", [2^53]=1})"#, r#"true {"1":"x","9.007199254741e+15":1}"#),
+        (
+            r#"cjson.encode({[-2^63]=1})"#,
+            r#"true {"-9.2233720368548e+18":1}"#,
+        ),
+        (
+            r#"cjson.encode({"x", [2^53]=1})"#,
+            r#"true {"1":"x","9.007199254741e+15":1}"#,
+        ),
     ];
 
     #[test]
@@ -1096,6 +1441,9 @@ mod tests {
         let lua = lua();
         let null: Value = lua.load("return cjson.null").eval().unwrap();
         assert!(matches!(null, Value::LightUserData(LightUserData(p)) if p.is_null()));
-        assert_eq!(probe(&lua, "type(cjson.null), tostring(cjson.null)"), "true userdata userdata: (nil)");
+        assert_eq!(
+            probe(&lua, "type(cjson.null), tostring(cjson.null)"),
+            "true userdata userdata: (nil)"
+        );
     }
 }

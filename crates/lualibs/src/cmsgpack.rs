@@ -341,7 +341,7 @@ fn read_item(lua: &Lua, c: &mut Cursor<'_>) -> Result<Item, DecodeStop> {
             c.p += 9;
             num(v)
         }
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let hdr = match b {
                 0xd9 => 2,
                 0xda => 3,
@@ -786,6 +786,22 @@ mod tests {
         (
             r#"cmsgpack.unpack("\220\0\2\1\2\222\0\1\1\2\223\0\0\0\0")[2][1]"#,
             r#"false user_script:1: attempt to index field '?' (a number value)"#,
+        ),
+        (
+            r##"select("#", cmsgpack.unpack(string.rep("\1", 7999)))"##,
+            r#"true 7999"#,
+        ),
+        (
+            r##"select("#", cmsgpack.unpack_limit(string.rep("\1", 7999), 7998))"##,
+            r#"true 7999"#,
+        ),
+        (
+            r##"select("#", cmsgpack.unpack_limit(string.rep("\1", 7999), 7999))"##,
+            r#"false user_script:1: stack overflow (in function mp_unpack_full)"#,
+        ),
+        (
+            r##"select("#", cmsgpack.unpack(string.rep("\1", 7998), 1))"##,
+            r#"true 7998"#,
         ),
     ];
 

@@ -81,9 +81,18 @@ impl Ret {
     }
 }
 
+/// `lua_checkstack`, raising "stack overflow" when the slots are not
+/// available (mlua's `luaL_checkstack` asks for 20 more slots than needed).
+unsafe fn ensure_stack(l: *mut ffi::lua_State, n: c_int) {
+    if ffi::lua_checkstack(l, n) == 0 {
+        ffi::lua_pushstring(l, c"stack overflow".as_ptr());
+        ffi::lua_error(l);
+    }
+}
+
 unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
     let nargs = ffi::lua_gettop(l);
-    ffi::luaL_checkstack(l, 2, ptr::null());
+    ensure_stack(l, 2);
     ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
     ffi::lua_insert(l, 1);
     ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
@@ -120,7 +129,7 @@ unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
             if cnt <= 0 {
                 return 0;
             }
-            ffi::luaL_checkstack(l, cnt, ptr::null());
+            ensure_stack(l, cnt);
             for i in 1..=cnt {
                 ffi::lua_rawgeti_(l, 1, i);
             }

@@ -504,8 +504,8 @@ mod tests {
             "false user_script:1: bad argument #2 to 'unpack' (data string too short)",
         ),
         (
-            r##"select("#", struct.unpack(string.rep("b", 5000), string.rep("\0", 5000)))"##,
-            "true 5001",
+            r##"select("#", struct.unpack(string.rep("b", 7997), string.rep("\0", 7997)))"##,
+            "true 7998",
         ),
         (
             r##"select("#", struct.unpack(string.rep("b", 7998), string.rep("\0", 7998)))"##,
