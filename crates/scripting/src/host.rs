@@ -3,6 +3,8 @@
 use bytes::Bytes;
 use lunakv_protocol::Reply;
 
+use crate::flags::ScriptFlags;
+
 /// Levels of `redis.log`, with Redis's numeric values
 /// (`redis.LOG_DEBUG` = 0 ... `redis.LOG_WARNING` = 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,4 +61,32 @@ pub trait Host {
     /// `redis.set_repl(flags)`: how the script's writes are propagated.
     /// Accepted now, honoured once the AOF and replication exist.
     fn set_repl(&mut self, flags: i32);
+
+    /// Redis's start-of-script checks (`scriptPrepareForRun`), called once
+    /// the script is compiled and before any of it runs. `Err` is returned
+    /// to the client as is and the script does not run.
+    ///
+    /// The server should check, in Redis's order, for a shebang script
+    /// (`!flags.is_compat()`): `no-cluster` in cluster mode
+    /// (`ERR Can not run script on cluster, 'no-cluster' flag is set.`),
+    /// a stale replica without `allow-stale` (`MASTERDOWN ...`); then, for
+    /// a script that may write (no `no-writes`): a read-only replica
+    /// (`READONLY Can not run script with write flag on readonly replica`),
+    /// disk errors (`MISCONF ...`), [`ScriptFlags::check_ro_command`],
+    /// min-replicas (`NOREPLICAS ...`); then OOM without `allow-oom`
+    /// (`OOM allow-oom flag is not set on the script, can not run it when
+    /// used memory > 'maxmemory'`). For a legacy script only the stale
+    /// replica check applies (plain `MASTERDOWN`). This is also the place
+    /// to publish "a script is running since T" for the BUSY machinery.
+    ///
+    /// The default performs only the check that needs no server state,
+    /// [`ScriptFlags::check_ro_command`].
+    fn before_run(&mut self, flags: ScriptFlags, read_only: bool) -> Result<(), Reply> {
+        flags.check_ro_command(read_only)
+    }
+
+    /// Called when a script that passed [`Host::before_run`] has finished,
+    /// whatever its outcome (clear the BUSY status, propagate the script's
+    /// effects as one transaction...). The default does nothing.
+    fn after_run(&mut self) {}
 }

@@ -1,0 +1,482 @@
+//! Conversions between server replies and Lua values, by Redis's rules.
+//!
+//! [`reply_to_lua`] turns what a command answered (`redis.call`) into the
+//! Lua value a script sees, for the protocol the script chose with
+//! `redis.setresp` (RESP2 by default). It works straight from the
+//! protocol-neutral [`Reply`]: RESP3-only types are downgraded the way the
+//! RESP2 encoder would downgrade them, so the result is the one Redis gets
+//! by parsing its own RESP output, without encoding anything.
+//!
+//! [`lua_to_reply`] turns a script's return value into the reply for the
+//! caller. It is iterative (an explicit stack, no recursion), so a hostile
+//! self-referencing table cannot overflow the Rust stack; it reproduces
+//! Redis's `reached lua stack limit` cut-off at the same depth.
+
+use bytes::Bytes;
+use lunakv_protocol::{fmt_g17, Reply};
+use mlua::{Function, Lua, Table, Value};
+
+/// Depth of nested replies converted to Lua; deeper parts become errors.
+/// Server replies never come close (Redis panics instead).
+const MAX_REPLY_DEPTH: usize = 200;
+
+/// The stack budget of [`lua_to_reply`]. Redis's recursive conversion
+/// stops with `reached lua stack limit` when Lua's C stack
+/// (`LUAI_MAXCSTACK`, 8000 slots) runs out, i.e. after 7995 nested arrays.
+/// We keep one mlua reference per open table, and mlua's reference stack
+/// has the same 8000-slot bound shared with everything else, so we stop
+/// at half of it: 3995 nested arrays (fewer maps), same error.
+const LUA_MAX_CSTACK: usize = 4000;
+
+/// Builds the text of an error table the way Redis's `luaPushErrorBuff`
+/// does from an error string: `-CODE msg` keeps its code, anything else
+/// gets `ERR`; CR/LF around the message are trimmed.
+pub(crate) fn error_table_text(buf: &[u8]) -> Vec<u8> {
+    let (code, msg): (&[u8], &[u8]) = if let Some(rest) = buf.strip_prefix(b"-") {
+        match memchr_space(rest) {
+            Some(sp) => (&rest[..sp], &rest[sp + 1..]),
+            None => (b"ERR", rest),
+        }
+    } else {
+        (b"ERR", buf)
+    };
+    let msg = trim_crlf(msg);
+    let mut out = Vec::with_capacity(code.len() + 1 + msg.len());
+    out.extend_from_slice(code);
+    out.push(b' ');
+    out.extend_from_slice(msg);
+    out
+}
+
+fn memchr_space(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&c| c == b' ')
+}
+
+/// Trims CR and LF from both ends (`sdstrim(s, "\r\n")`).
+pub(crate) fn trim_crlf(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|&c| c != b'\r' && c != b'\n')
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&c| c != b'\r' && c != b'\n')
+        .map_or(start, |e| e + 1);
+    &s[start..end.max(start)]
+}
+
+/// Truncates at the first NUL, as C string functions in Redis do.
+pub(crate) fn c_str(s: &[u8]) -> &[u8] {
+    match s.iter().position(|&c| c == 0) {
+        Some(p) => &s[..p],
+        None => s,
+    }
+}
+
+/// Replaces CR and LF with spaces (`sdsmapchars(s, "\r\n", "  ")`).
+pub(crate) fn map_crlf(s: &[u8]) -> Vec<u8> {
+    s.iter()
+        .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
+        .collect()
+}
+
+/// Creates `{err = text}`; `from_command` adds the
+/// `ignore_error_stats_update` marker Redis puts on command errors.
+pub(crate) fn error_table(lua: &Lua, text: &[u8], from_command: bool) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(0, 2)?;
+    t.raw_set("err", lua.create_string(text)?)?;
+    if from_command {
+        t.raw_set("ignore_error_stats_update", true)?;
+    }
+    Ok(t)
+}
+
+/// Converts a command's reply to the Lua value a script sees.
+/// `resp3` is the protocol chosen with `redis.setresp`.
+pub fn reply_to_lua(lua: &Lua, r: &Reply, resp3: bool) -> mlua::Result<Value> {
+    to_lua(lua, r, resp3, 0)
+}
+
+fn single(lua: &Lua, key: &str, v: Value) -> mlua::Result<Value> {
+    let t = lua.create_table_with_capacity(0, 1)?;
+    t.raw_set(key, v)?;
+    Ok(Value::Table(t))
+}
+
+fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value> {
+    if depth > MAX_REPLY_DEPTH {
+        let text = error_table_text(b"-ERR reply nesting too deep for Lua");
+        return Ok(Value::Table(error_table(lua, &text, true)?));
+    }
+    Ok(match r {
+        Reply::Status(s) => single(lua, "ok", Value::String(lua.create_string(s)?))?,
+        Reply::Error(e) => {
+            let mut buf = Vec::with_capacity(e.len() + 1);
+            buf.push(b'-');
+            buf.extend_from_slice(e);
+            Value::Table(error_table(lua, &error_table_text(&buf), true)?)
+        }
+        Reply::Int(i) => Value::Number(*i as f64),
+        Reply::Bulk(b) => Value::String(lua.create_string(b)?),
+        Reply::Null | Reply::NullArray => {
+            if resp3 {
+                Value::Nil
+            } else {
+                Value::Boolean(false)
+            }
+        }
+        Reply::Array(items) | Reply::Push(items) => {
+            array(lua, items.iter(), items.len(), resp3, depth)?
+        }
+        Reply::Set(items) => {
+            if resp3 {
+                let set = lua.create_table_with_capacity(0, items.len())?;
+                for it in items {
+                    let k = to_lua(lua, it, resp3, depth + 1)?;
+                    if !matches!(k, Value::Nil) {
+                        set.raw_set(k, true)?;
+                    }
+                }
+                single(lua, "set", Value::Table(set))?
+            } else {
+                array(lua, items.iter(), items.len(), resp3, depth)?
+            }
+        }
+        Reply::Map(pairs) => {
+            if resp3 {
+                let map = lua.create_table_with_capacity(0, pairs.len())?;
+                for (k, v) in pairs {
+                    let k = to_lua(lua, k, resp3, depth + 1)?;
+                    let v = to_lua(lua, v, resp3, depth + 1)?;
+                    if !matches!(k, Value::Nil) {
+                        map.raw_set(k, v)?;
+                    }
+                }
+                single(lua, "map", Value::Table(map))?
+            } else {
+                let flat = pairs.iter().flat_map(|(k, v)| [k, v]);
+                array(lua, flat, pairs.len() * 2, resp3, depth)?
+            }
+        }
+        Reply::Double(d) => {
+            if resp3 {
+                single(lua, "double", Value::Number(*d))?
+            } else {
+                Value::String(lua.create_string(fmt_g17(*d))?)
+            }
+        }
+        Reply::Bool(b) => {
+            if resp3 {
+                Value::Boolean(*b)
+            } else {
+                Value::Number(if *b { 1.0 } else { 0.0 })
+            }
+        }
+        Reply::BigNumber(n) => {
+            if resp3 {
+                single(lua, "big_number", Value::String(lua.create_string(n)?))?
+            } else {
+                Value::String(lua.create_string(n)?)
+            }
+        }
+        Reply::Verbatim(fmt, s) => {
+            if resp3 {
+                let inner = lua.create_table_with_capacity(0, 2)?;
+                inner.raw_set("string", lua.create_string(s)?)?;
+                inner.raw_set("format", lua.create_string(fmt)?)?;
+                single(lua, "verbatim_string", Value::Table(inner))?
+            } else {
+                Value::String(lua.create_string(s)?)
+            }
+        }
+        Reply::Raw(bytes) => match crate::resp::parse_reply(bytes) {
+            Some(parsed) => to_lua(lua, &parsed, resp3, depth)?,
+            None => {
+                let text = error_table_text(b"-ERR invalid reply from command");
+                Value::Table(error_table(lua, &text, true)?)
+            }
+        },
+    })
+}
+
+fn array<'r>(
+    lua: &Lua,
+    items: impl Iterator<Item = &'r Reply>,
+    len: usize,
+    resp3: bool,
+    depth: usize,
+) -> mlua::Result<Value> {
+    let t = lua.create_table_with_capacity(len, 0)?;
+    for (i, it) in items.enumerate() {
+        let v = to_lua(lua, it, resp3, depth + 1)?;
+        t.raw_set(i as i64 + 1, v)?;
+    }
+    Ok(Value::Table(t))
+}
+
+/// Converts a Lua number to a reply integer the way C's `(long long)`
+/// cast does on x86-64: truncation, and `i64::MIN` for NaN or out of range.
+pub(crate) fn number_to_i64(n: f64) -> i64 {
+    const LIM: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if n.is_nan() || !(-LIM..LIM).contains(&n) {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
+/// One table being converted.
+enum Frame {
+    Array {
+        t: Table,
+        next: i64,
+        items: Vec<Reply>,
+    },
+    /// A `{map=...}`: `last` is the iteration key, `key` the converted key
+    /// waiting for its value, `val` the value to convert next.
+    Map {
+        t: Table,
+        last: Value,
+        items: Vec<(Reply, Reply)>,
+        key: Option<Reply>,
+        val: Option<Value>,
+    },
+    Set {
+        t: Table,
+        last: Value,
+        items: Vec<Reply>,
+    },
+}
+
+impl Frame {
+    /// Lua stack slots Redis's recursive conversion holds below the value
+    /// currently being converted inside this frame.
+    fn slots(&self) -> usize {
+        match self {
+            Frame::Array { .. } => 1,
+            // table, map, key, value below the duplicated key; then
+            // table, map, key below the value.
+            Frame::Map { key: None, .. } => 4,
+            Frame::Map { .. } => 3,
+            Frame::Set { .. } => 3,
+        }
+    }
+}
+
+/// What converting one value produced: a finished reply or a table to walk.
+enum Step {
+    Done(Reply),
+    Open(Frame),
+}
+
+/// Converts a script's return value to the reply for its caller.
+/// `resp3` is the script's protocol (`redis.setresp`), which decides how
+/// booleans are returned; `next` is Lua's `next`, used to walk maps and
+/// sets one entry at a time.
+pub fn lua_to_reply(v: Value, resp3: bool, next: &Function) -> Reply {
+    let mut stack: Vec<Frame> = Vec::new();
+    // The error handler and the value itself sit on Lua's stack in Redis.
+    let base = 2usize;
+    let mut used = base;
+    let mut cur = Some(v);
+    loop {
+        let done = match cur.take() {
+            Some(v) => {
+                if used + 4 > LUA_MAX_CSTACK {
+                    Reply::err_static("ERR reached lua stack limit")
+                } else {
+                    match convert_one(v, resp3) {
+                        Step::Done(r) => r,
+                        Step::Open(f) => {
+                            stack.push(f);
+                            match advance(&mut stack, &mut used, next) {
+                                Advance::Value(v) => {
+                                    cur = Some(v);
+                                    continue;
+                                }
+                                Advance::Finished(r) => r,
+                            }
+                        }
+                    }
+                }
+            }
+            None => return Reply::Null,
+        };
+        // Deliver `done` to the parent frame, closing frames as they end.
+        let mut done = done;
+        loop {
+            let Some(top) = stack.last_mut() else {
+                return done;
+            };
+            used -= top.slots();
+            match top {
+                Frame::Array { items, .. } => items.push(done),
+                Frame::Map { items, key, .. } => match key.take() {
+                    None => *key = Some(done),
+                    Some(k) => items.push((k, done)),
+                },
+                Frame::Set { items, .. } => items.push(done),
+            }
+            match advance(&mut stack, &mut used, next) {
+                Advance::Value(v) => {
+                    cur = Some(v);
+                    break;
+                }
+                Advance::Finished(r) => done = r,
+            }
+        }
+    }
+}
+
+enum Advance {
+    /// The next value to convert inside the top frame.
+    Value(Value),
+    /// The top frame ended (and was popped) with this reply.
+    Finished(Reply),
+}
+
+/// Moves the top frame to its next value, or closes it.
+fn advance(stack: &mut Vec<Frame>, used: &mut usize, next_fn: &Function) -> Advance {
+    let Some(top) = stack.last_mut() else {
+        return Advance::Finished(Reply::Null);
+    };
+    let next = match top {
+        Frame::Array { t, next, .. } => {
+            let v: Value = t.raw_get(*next).unwrap_or(Value::Nil);
+            *next += 1;
+            if matches!(v, Value::Nil) {
+                None
+            } else {
+                Some(v)
+            }
+        }
+        Frame::Map {
+            t, last, key, val, ..
+        } => {
+            if key.is_some() {
+                val.take()
+            } else {
+                match table_next(next_fn, t, last) {
+                    Some((k, v)) => {
+                        *last = k.clone();
+                        *val = Some(v);
+                        Some(k)
+                    }
+                    None => None,
+                }
+            }
+        }
+        Frame::Set { t, last, .. } => match table_next(next_fn, t, last) {
+            Some((k, _)) => {
+                *last = k.clone();
+                Some(k)
+            }
+            None => None,
+        },
+    };
+    match next {
+        Some(v) => {
+            *used += top.slots();
+            Advance::Value(v)
+        }
+        None => {
+            let r = match stack.pop() {
+                Some(Frame::Array { items, .. }) => Reply::Array(items),
+                Some(Frame::Map { items, .. }) => Reply::Map(items),
+                Some(Frame::Set { items, .. }) => Reply::Set(items),
+                None => Reply::Null,
+            };
+            Advance::Finished(r)
+        }
+    }
+}
+
+/// `next(t, key)`, or `None` at the end (or on any error).
+fn table_next(next_fn: &Function, t: &Table, key: &Value) -> Option<(Value, Value)> {
+    match next_fn.call::<(Value, Value)>((t.clone(), key.clone())) {
+        Ok((Value::Nil, _)) | Err(_) => None,
+        Ok(kv) => Some(kv),
+    }
+}
+
+fn convert_one(v: Value, resp3: bool) -> Step {
+    Step::Done(match v {
+        Value::String(s) => Reply::Bulk(Bytes::copy_from_slice(&s.as_bytes())),
+        Value::Boolean(b) => {
+            if resp3 {
+                Reply::Bool(b)
+            } else if b {
+                Reply::Int(1)
+            } else {
+                Reply::Null
+            }
+        }
+        Value::Integer(i) => Reply::Int(i),
+        Value::Number(n) => Reply::Int(number_to_i64(n)),
+        Value::Table(t) => return convert_table(t),
+        _ => Reply::Null,
+    })
+}
+
+fn convert_table(t: Table) -> Step {
+    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+        // luaExtractErrorInformation reads `err` with a plain get, which
+        // finds the same string; the reply is "-<msg>" with CR/LF mapped.
+        let bytes = e.as_bytes();
+        let msg = c_str(&bytes);
+        let trimmed = {
+            let end = msg
+                .iter()
+                .rposition(|&c| c != b'\r' && c != b'\n')
+                .map_or(0, |p| p + 1);
+            &msg[..end]
+        };
+        return Step::Done(Reply::Error(Bytes::from(map_crlf(trimmed))));
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
+        let bytes = s.as_bytes();
+        return Step::Done(Reply::Status(Bytes::from(map_crlf(c_str(&bytes)))));
+    }
+    match t.raw_get::<Value>("double") {
+        Ok(Value::Number(d)) => return Step::Done(Reply::Double(d)),
+        Ok(Value::Integer(i)) => return Step::Done(Reply::Double(i as f64)),
+        _ => {}
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
+        return Step::Done(Reply::BigNumber(Bytes::from(map_crlf(&s.as_bytes()))));
+    }
+    if let Ok(Value::Table(vt)) = t.raw_get::<Value>("verbatim_string") {
+        if let Ok(Value::String(fmt)) = vt.raw_get::<Value>("format") {
+            if let Ok(Value::String(s)) = vt.raw_get::<Value>("string") {
+                let f = fmt.as_bytes();
+                let f = c_str(&f);
+                let mut ext = [b' '; 3];
+                for (i, c) in f.iter().take(3).enumerate() {
+                    ext[i] = *c;
+                }
+                return Step::Done(Reply::Verbatim(ext, Bytes::copy_from_slice(&s.as_bytes())));
+            }
+        }
+    }
+    if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
+        return Step::Open(Frame::Map {
+            t: m,
+            last: Value::Nil,
+            items: Vec::new(),
+            key: None,
+            val: None,
+        });
+    }
+    if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
+        return Step::Open(Frame::Set {
+            t: s,
+            last: Value::Nil,
+            items: Vec::new(),
+        });
+    }
+    Step::Open(Frame::Array {
+        t,
+        next: 1,
+        items: Vec::new(),
+    })
+}

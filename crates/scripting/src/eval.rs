@@ -1,0 +1,331 @@
+//! EVAL, EVALSHA and SCRIPT: the script cache over one [`LuaVm`].
+//!
+//! Scripts are cached by the SHA1 (lowercase hex) of their body and
+//! compiled once. Scripts that arrived through `SCRIPT LOAD` stay until
+//! `SCRIPT FLUSH`; scripts only ever seen through `EVAL` sit in an LRU of
+//! [`EVAL_LRU_CAPACITY`] entries (as in Redis 7.4) so that clients that
+//! generate a new script per call cannot grow the cache without bound.
+//! Loading an EVAL-cached script makes it permanent.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use lunakv_protocol::{parse_i64, Reply};
+use mlua::Function;
+
+use crate::flags::{parse_shebang, ScriptFlags};
+use crate::host::Host;
+use crate::vm::{LuaVm, VmError};
+
+/// How many EVAL-only scripts the cache keeps (Redis 7.4's value).
+pub const EVAL_LRU_CAPACITY: usize = 500;
+
+/// Per-script bookkeeping overhead counted in [`ScriptStats::scripts_memory`].
+const SCRIPT_OVERHEAD: usize = 96;
+
+/// The reply to EVALSHA of an unknown script.
+pub fn noscript_error() -> Reply {
+    Reply::err_static("NOSCRIPT No matching script. Please use EVAL.")
+}
+
+/// Splits EVAL's arguments after the script (`numkeys key... arg...`) into
+/// keys and arguments, with Redis's errors.
+pub fn parse_numkeys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Reply> {
+    let Some((n, rest)) = args.split_first() else {
+        return Err(Reply::err_static(
+            "ERR wrong number of arguments for 'eval' command",
+        ));
+    };
+    let Some(n) = parse_i64(n) else {
+        return Err(Reply::err_static(
+            "ERR value is not an integer or out of range",
+        ));
+    };
+    if n > rest.len() as i64 {
+        return Err(Reply::err_static(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    if n < 0 {
+        return Err(Reply::err_static("ERR Number of keys can't be negative"));
+    }
+    Ok(rest.split_at(n as usize))
+}
+
+/// The SHA1 of a script body, in lowercase hex, as Redis names scripts.
+pub fn sha1_hex(body: &[u8]) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+/// Figures for INFO's memory and scripting sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptStats {
+    /// `number_of_cached_scripts`.
+    pub number_of_cached_scripts: usize,
+    /// `used_memory_lua` (also `used_memory_vm_eval`): bytes held by the Lua VM.
+    pub used_memory_lua: usize,
+    /// `used_memory_scripts` (`used_memory_scripts_eval`): the cache's own memory.
+    pub scripts_memory: usize,
+    /// `evicted_scripts`: EVAL scripts dropped from the LRU since start.
+    pub evicted_scripts: u64,
+}
+
+/// One cached script.
+struct Script {
+    func: Function,
+    body: Bytes,
+    flags: ScriptFlags,
+    /// Position in the EVAL LRU; `None` for scripts that were loaded.
+    lru: Option<u64>,
+}
+
+/// The EVAL script engine: one Lua VM and the script cache.
+pub struct ScriptEngine {
+    vm: LuaVm,
+    scripts: HashMap<String, Script>,
+    lru: BTreeMap<u64, String>,
+    tick: u64,
+    bodies_memory: usize,
+    evicted: u64,
+    lru_capacity: usize,
+}
+
+impl ScriptEngine {
+    /// Creates the engine and its Lua VM. Fails only if the VM cannot be
+    /// set up (out of memory).
+    pub fn new() -> Result<ScriptEngine, VmError> {
+        Ok(ScriptEngine {
+            vm: LuaVm::new()?,
+            scripts: HashMap::new(),
+            lru: BTreeMap::new(),
+            tick: 0,
+            bodies_memory: 0,
+            evicted: 0,
+            lru_capacity: EVAL_LRU_CAPACITY,
+        })
+    }
+
+    /// Changes how many EVAL-only scripts are kept (tests use small values).
+    pub fn set_lru_capacity(&mut self, n: usize) {
+        self.lru_capacity = n.max(1);
+    }
+
+    /// The underlying VM (memory limit, FUNCTION sharing the bindings...).
+    pub fn vm(&self) -> &LuaVm {
+        &self.vm
+    }
+
+    /// Runs `EVAL`/`EVAL_RO` (`is_sha` false) or `EVALSHA`/`EVALSHA_RO`
+    /// (`is_sha` true) from the command's arguments after its name
+    /// (`script|sha numkeys key... arg...`), checking everything in
+    /// Redis's order: SHA length, numkeys, cache/compilation, start gates.
+    pub fn eval_command(
+        &mut self,
+        host: &mut dyn Host,
+        args: &[Bytes],
+        is_sha: bool,
+        read_only: bool,
+    ) -> Reply {
+        let Some((script, rest)) = args.split_first() else {
+            let name = if is_sha { "evalsha" } else { "eval" };
+            return Reply::err(format!(
+                "ERR wrong number of arguments for '{name}' command"
+            ));
+        };
+        if is_sha && script.len() != 40 {
+            return noscript_error();
+        }
+        let (keys, argv) = match parse_numkeys(rest) {
+            Ok(x) => x,
+            Err(e) => return e,
+        };
+        if is_sha {
+            self.evalsha(host, script, keys, argv, read_only)
+        } else {
+            self.eval(host, script, keys, argv, read_only)
+        }
+    }
+
+    /// `EVAL body numkeys ...` with keys and arguments already split.
+    /// `read_only` is true for `EVAL_RO`.
+    pub fn eval(
+        &mut self,
+        host: &mut dyn Host,
+        body: &[u8],
+        keys: &[Bytes],
+        argv: &[Bytes],
+        read_only: bool,
+    ) -> Reply {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            self.touch(&sha);
+        } else if let Err(e) = self.create(&sha, body, true) {
+            return e;
+        }
+        self.run(host, &sha, keys, argv, read_only)
+    }
+
+    /// `EVALSHA sha numkeys ...`; an unknown SHA (any case) gives
+    /// `NOSCRIPT No matching script. Please use EVAL.`
+    pub fn evalsha(
+        &mut self,
+        host: &mut dyn Host,
+        sha: &[u8],
+        keys: &[Bytes],
+        argv: &[Bytes],
+        read_only: bool,
+    ) -> Reply {
+        if sha.len() != 40 {
+            return noscript_error();
+        }
+        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+        if !self.scripts.contains_key(&sha) {
+            return noscript_error();
+        }
+        self.touch(&sha);
+        self.run(host, &sha, keys, argv, read_only)
+    }
+
+    /// `SCRIPT LOAD body`: compiles and caches the script for good and
+    /// returns its SHA1, or the shebang / compilation error.
+    pub fn load(&mut self, body: &[u8]) -> Result<String, Reply> {
+        let sha = sha1_hex(body);
+        if let Some(s) = self.scripts.get_mut(&sha) {
+            if let Some(tick) = s.lru.take() {
+                self.lru.remove(&tick);
+            }
+            return Ok(sha);
+        }
+        self.create(&sha, body, false)?;
+        Ok(sha)
+    }
+
+    /// `SCRIPT EXISTS sha`: true if the script is cached (any case).
+    pub fn exists(&self, sha: &[u8]) -> bool {
+        sha.len() == 40
+            && self
+                .scripts
+                .contains_key(&String::from_utf8_lossy(sha).to_ascii_lowercase())
+    }
+
+    /// `SCRIPT FLUSH`: drops every script and starts a fresh Lua VM, as
+    /// Redis does. If a new VM cannot be created the old one is kept (its
+    /// cache is still emptied).
+    pub fn flush(&mut self) {
+        self.scripts.clear();
+        self.lru.clear();
+        self.bodies_memory = 0;
+        if let Ok(vm) = LuaVm::new() {
+            self.vm = vm;
+        }
+    }
+
+    /// The body of a cached script (to propagate EVALSHA as EVAL).
+    pub fn body(&self, sha: &str) -> Option<Bytes> {
+        self.scripts
+            .get(&sha.to_ascii_lowercase())
+            .map(|s| s.body.clone())
+    }
+
+    /// The flags of the script an EVAL/EVALSHA is about to run, for the
+    /// server's command gates before the command is executed (Redis's
+    /// `evalGetCommandFlags`): `None` means "use EVAL's own flags" (legacy
+    /// script, unknown SHA, or a shebang error that EVAL will report);
+    /// `Some(flags)` is a shebang script's declaration, to turn into
+    /// command flags with [`ScriptFlags::command_gates`].
+    pub fn command_flags(&self, body_or_sha: &[u8], is_sha: bool) -> Option<ScriptFlags> {
+        let flags = if is_sha {
+            if body_or_sha.len() != 40 {
+                return None;
+            }
+            self.scripts
+                .get(&String::from_utf8_lossy(body_or_sha).to_ascii_lowercase())?
+                .flags
+        } else {
+            match self.scripts.get(&sha1_hex(body_or_sha)) {
+                Some(s) => s.flags,
+                None => parse_shebang(body_or_sha).ok()?.0,
+            }
+        };
+        (!flags.is_compat()).then_some(flags)
+    }
+
+    /// Figures for INFO.
+    pub fn stats(&self) -> ScriptStats {
+        ScriptStats {
+            number_of_cached_scripts: self.scripts.len(),
+            used_memory_lua: self.vm.used_memory(),
+            scripts_memory: self.bodies_memory + self.scripts.len() * SCRIPT_OVERHEAD,
+            evicted_scripts: self.evicted,
+        }
+    }
+
+    fn touch(&mut self, sha: &str) {
+        let Some(s) = self.scripts.get_mut(sha) else {
+            return;
+        };
+        if let Some(old) = s.lru {
+            self.lru.remove(&old);
+            self.tick += 1;
+            s.lru = Some(self.tick);
+            self.lru.insert(self.tick, sha.to_string());
+        }
+    }
+
+    fn create(&mut self, sha: &str, body: &[u8], from_eval: bool) -> Result<(), Reply> {
+        let (flags, shebang_len) = parse_shebang(body)?;
+        let func = self.vm.compile(&body[shebang_len..]).map_err(|msg| {
+            let text = format!("ERR Error compiling script (new function): {msg}");
+            Reply::Error(Bytes::from(crate::convert::map_crlf(
+                crate::convert::trim_crlf(text.as_bytes()),
+            )))
+        })?;
+        let lru = if from_eval {
+            while self.lru.len() >= self.lru_capacity {
+                let Some((_, victim)) = self.lru.pop_first() else {
+                    break;
+                };
+                if let Some(s) = self.scripts.remove(&victim) {
+                    self.bodies_memory -= s.body.len() + 40;
+                    self.evicted += 1;
+                }
+            }
+            self.tick += 1;
+            self.lru.insert(self.tick, sha.to_string());
+            Some(self.tick)
+        } else {
+            None
+        };
+        self.bodies_memory += body.len() + 40;
+        self.scripts.insert(
+            sha.to_string(),
+            Script {
+                func,
+                body: Bytes::copy_from_slice(body),
+                flags,
+                lru,
+            },
+        );
+        Ok(())
+    }
+
+    fn run(
+        &mut self,
+        host: &mut dyn Host,
+        sha: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        read_only: bool,
+    ) -> Reply {
+        let Some(script) = self.scripts.get(sha) else {
+            return noscript_error();
+        };
+        let (func, flags) = (script.func.clone(), script.flags);
+        if let Err(e) = host.before_run(flags, read_only) {
+            return e;
+        }
+        let reply = self.vm.run(host, &func, sha, keys, argv, flags, read_only);
+        host.after_run();
+        reply
+    }
+}

@@ -1,0 +1,913 @@
+//! One sandboxed Lua VM with the `redis` API, and how a script runs in it.
+//!
+//! [`LuaVm`] is the reusable piece: EVAL uses one, and FUNCTION/FCALL will
+//! use a second one. It owns the Lua state (which must stay on the engine
+//! thread), the `redis` table, the sandbox, the instruction hook and the
+//! error handler that turns a Lua error into Redis's error reply.
+//!
+//! While a script runs, the `redis.*` callbacks reach the server through a
+//! pointer to the caller's `&mut dyn Host`, stored in the shared [`RunCtx`]
+//! for exactly the duration of [`LuaVm::run`] (see [`HostSlot`]).
+
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use lunakv_protocol::{fmt_g17, Reply};
+use mlua::chunk::ChunkMode;
+use mlua::{
+    ffi, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
+};
+
+use crate::convert::{self, error_table, error_table_text};
+use crate::flags::ScriptFlags;
+use crate::host::{CallOptions, Host, LogLevel};
+use crate::sandbox;
+
+/// Chunk name of the engine's own Lua code; the error handler skips its
+/// frames so errors point at the script's line.
+const INTERNAL_CHUNK: &str = "=lunakv";
+/// Source name of that code as `lua_getinfo` reports it.
+const INTERNAL_SOURCE: &str = "=lunakv";
+
+/// How many VM instructions run between two calls of [`Host::interrupt`].
+pub const HOOK_INTERVAL: u32 = 100_000;
+
+/// The Redis version the `redis` table reports.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// `REDIS_VERSION` as a number (`0x00MMmmpp`).
+pub const REDIS_VERSION_NUM: u32 = 0x07_00_0f;
+
+/// Where an error was raised, and its message, as Redis's error handler
+/// (`__redis__err__handler`) records it.
+#[derive(Debug, Default)]
+struct ErrorInfo {
+    msg: Option<Vec<u8>>,
+    source: Option<String>,
+    line: Option<String>,
+}
+
+/// The raw pointer to the running script's host.
+type HostPtr = NonNull<dyn Host + 'static>;
+
+/// State shared between the VM and its callbacks for one script run.
+pub(crate) struct RunCtx {
+    host: Cell<Option<HostPtr>>,
+    host_busy: Cell<bool>,
+    resp: Cell<u8>,
+    read_only: Cell<bool>,
+    allow_oom: Cell<bool>,
+    allow_stale: Cell<bool>,
+    has_shebang: Cell<bool>,
+    keys: RefCell<Vec<Bytes>>,
+    killed: RefCell<Option<Reply>>,
+    error: RefCell<Option<ErrorInfo>>,
+    hook_fast: Cell<bool>,
+}
+
+impl RunCtx {
+    fn new() -> RunCtx {
+        RunCtx {
+            host: Cell::new(None),
+            host_busy: Cell::new(false),
+            resp: Cell::new(2),
+            read_only: Cell::new(false),
+            allow_oom: Cell::new(false),
+            allow_stale: Cell::new(false),
+            has_shebang: Cell::new(false),
+            keys: RefCell::new(Vec::new()),
+            killed: RefCell::new(None),
+            error: RefCell::new(None),
+            hook_fast: Cell::new(false),
+        }
+    }
+
+    /// True while a script runs (a host is attached).
+    fn running(&self) -> bool {
+        self.host.get().is_some()
+    }
+
+    /// Calls `f` with the running script's host; `None` outside a run or
+    /// if the host is already in use further up the Rust stack.
+    fn with_host<R>(&self, f: impl FnOnce(&mut dyn Host) -> R) -> Option<R> {
+        let mut p = self.host.get()?;
+        if self.host_busy.replace(true) {
+            return None;
+        }
+        // SAFETY: the pointer was made from the `&mut dyn Host` that
+        // `LuaVm::run` holds for the whole run, and `HostSlot` clears it
+        // before `run` returns (also on unwinding). `host_busy` makes the
+        // borrow exclusive: no other `&mut` to the host exists while `f`
+        // runs.
+        let r = f(unsafe { p.as_mut() });
+        self.host_busy.set(false);
+        Some(r)
+    }
+
+    fn call_options<'a>(&self, keys: &'a [Bytes]) -> CallOptions<'a> {
+        CallOptions {
+            resp: self.resp.get(),
+            read_only: self.read_only.get(),
+            allow_oom: self.allow_oom.get(),
+            allow_stale: self.allow_stale.get(),
+            has_shebang: self.has_shebang.get(),
+            keys,
+        }
+    }
+}
+
+/// Attaches a host to a [`RunCtx`] for the lifetime of the slot.
+struct HostSlot<'c> {
+    ctx: &'c RunCtx,
+}
+
+impl<'c> HostSlot<'c> {
+    fn attach<'h>(ctx: &'c RunCtx, host: &'h mut (dyn Host + 'h)) -> HostSlot<'c> {
+        let p: NonNull<dyn Host + 'h> = NonNull::from(host);
+        // SAFETY: only the lifetime bound of the trait object changes; the
+        // pointer is never used after this slot is dropped (see
+        // `RunCtx::with_host`), and the slot lives shorter than `'h`.
+        let p: HostPtr = unsafe { std::mem::transmute::<NonNull<dyn Host + 'h>, HostPtr>(p) };
+        ctx.host.set(Some(p));
+        HostSlot { ctx }
+    }
+}
+
+impl Drop for HostSlot<'_> {
+    fn drop(&mut self) {
+        self.ctx.host.set(None);
+        self.ctx.host_busy.set(false);
+    }
+}
+
+/// Errors creating a VM.
+#[derive(Debug)]
+pub struct VmError(pub String);
+
+impl std::fmt::Display for VmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Lua VM setup failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for VmError {}
+
+impl From<mlua::Error> for VmError {
+    fn from(e: mlua::Error) -> VmError {
+        VmError(e.to_string())
+    }
+}
+
+/// A sandboxed Lua VM with Redis's libraries and `redis` table.
+pub struct LuaVm {
+    lua: Lua,
+    /// The real globals table (scripts only ever see its proxy).
+    globals: Table,
+    /// The proxy of the globals table: every script's environment.
+    env: Table,
+    ctx: Rc<RunCtx>,
+    runner: Function,
+    handler: Function,
+    /// Lua's own `next`, for walking returned maps and sets.
+    next: Function,
+    runs: u32,
+}
+
+/// Converts a Lua argument of a `redis.*` call to a command argument:
+/// strings as they are, numbers with `%.17g` (Redis's
+/// `luaArgsToRedisArgv`), anything else refused.
+fn lua_arg(v: &Value) -> Option<Bytes> {
+    match v {
+        Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
+        Value::Integer(i) => Some(Bytes::from(fmt_g17(*i as f64))),
+        Value::Number(n) => Some(Bytes::from(fmt_g17(*n))),
+        _ => None,
+    }
+}
+
+/// Builds an error table from plain text (`luaPushError`).
+fn plain_error(lua: &Lua, msg: &str) -> mlua::Result<Value> {
+    Ok(Value::Table(error_table(
+        lua,
+        &error_table_text(msg.as_bytes()),
+        false,
+    )?))
+}
+
+/// The arguments of a `redis.*` call, packed by the C wrapper into a
+/// table `{n = argc, ...}`.
+struct Args {
+    t: Table,
+    n: usize,
+}
+
+impl Args {
+    fn new(t: Table) -> Args {
+        let n = match t.raw_get::<Value>("n") {
+            Ok(Value::Integer(i)) => usize::try_from(i).unwrap_or(0),
+            Ok(Value::Number(f)) if f >= 0.0 => f as usize,
+            _ => 0,
+        };
+        Args { t, n }
+    }
+
+    /// Argument `i` (1-based), nil when absent.
+    fn get(&self, i: usize) -> Value {
+        self.t.raw_get(i as i64).unwrap_or(Value::Nil)
+    }
+}
+
+/// Returns `(error table, true)`: the C wrapper raises the table.
+fn raise_with(lua: &Lua, msg: &str) -> mlua::Result<(Value, bool)> {
+    Ok((plain_error(lua, msg)?, true))
+}
+
+/// Puts a `redis.*` callback behind the C wrapper that unpacks its
+/// `(value, raise)` result ([`sandbox::sb_call_raising`]).
+fn wrap(lua: &Lua, f: Function, raise: bool) -> mlua::Result<Function> {
+    let cf: ffi::lua_CFunction = if raise {
+        sandbox::sb_call_raising
+    } else {
+        sandbox::sb_call_plain
+    };
+    // SAFETY: pushes a C closure over the one argument (the callback).
+    unsafe { lua.exec_raw::<Function>(f, |l| ffi::lua_pushcclosure(l, cf, 1)) }
+}
+
+/// Converts the arguments of `redis.call`-like functions, or the error
+/// table to raise.
+fn command_args(lua: &Lua, args: &Args) -> mlua::Result<Result<Vec<Bytes>, Value>> {
+    if args.n == 0 {
+        return Ok(Err(plain_error(
+            lua,
+            "Please specify at least one argument for this redis lib call",
+        )?));
+    }
+    let mut argv = Vec::with_capacity(args.n);
+    for i in 1..=args.n {
+        match lua_arg(&args.get(i)) {
+            Some(b) => argv.push(b),
+            None => {
+                return Ok(Err(plain_error(
+                    lua,
+                    "Lua redis lib command arguments must be strings or integers",
+                )?))
+            }
+        }
+    }
+    Ok(Ok(argv))
+}
+
+/// `(int)lua_tonumber(v)`: 0 for non-numbers, C-style truncation.
+fn to_int(lua: &Lua, v: Value) -> i64 {
+    match lua.coerce_number(v) {
+        Ok(Some(n)) => convert::number_to_i64(n),
+        _ => 0,
+    }
+}
+
+impl LuaVm {
+    /// Creates a VM: Lua's base, table, string and math libraries, Redis's
+    /// `cjson`, `cmsgpack`, `struct` and `bit`, the `redis` table, and the
+    /// sandbox (read-only globals and libraries).
+    pub fn new() -> Result<LuaVm, VmError> {
+        let lua = Lua::new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+            LuaOptions::default(),
+        )?;
+        let globals = lua.globals();
+        let ctx = Rc::new(RunCtx::new());
+
+        // Redis's libraries, written in Rust in the lualibs crate.
+        // INTEGRATION POINT: `lunakv_lualibs::register_all(&lua)` installs
+        // `cjson`, `cmsgpack`, `struct` and `bit` as globals. It must run
+        // here, before the sandbox locks the globals table.
+        crate::libs::register(&lua)?;
+
+        let internal = |src: &str| -> mlua::Result<Function> {
+            lua.load(src)
+                .set_name(INTERNAL_CHUNK)
+                .set_environment(globals.clone())
+                .into_function()
+        };
+        // SAFETY: a sandbox C function.
+        let runner = unsafe { lua.create_c_function(sandbox::sb_run)? };
+        let string_mt: Value = internal("return getmetatable('')")?.call(())?;
+        let next: Function = globals.raw_get("next")?;
+
+        let redis = Self::redis_table(&lua, &ctx)?;
+        globals.raw_set("redis", redis)?;
+
+        let handler = Self::error_handler(&lua, &ctx)?;
+        let env = Self::lock_down(&lua, &globals, string_mt)?;
+        lua.set_globals(env.clone())?;
+
+        let vm = LuaVm {
+            lua,
+            globals,
+            env,
+            ctx,
+            runner,
+            handler,
+            next,
+            runs: 0,
+        };
+        vm.install_hook()?;
+        Ok(vm)
+    }
+
+    /// The Lua state (for a second front end such as FUNCTION).
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// The environment scripts run in (the read-only globals proxy).
+    pub fn env(&self) -> &Table {
+        &self.env
+    }
+
+    /// Lua memory in use, in bytes (INFO's `used_memory_lua`).
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// Bounds the memory the Lua state may allocate (0: no limit). A
+    /// script that needs more fails with a Lua memory error.
+    pub fn set_memory_limit(&self, bytes: usize) -> Result<(), VmError> {
+        self.lua
+            .set_memory_limit(bytes)
+            .map(|_| ())
+            .map_err(VmError::from)
+    }
+
+    fn install_hook(&self) -> mlua::Result<()> {
+        let ctx = self.ctx.clone();
+        self.lua.set_global_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_INTERVAL),
+            move |lua, _| {
+                let kill = if ctx.killed.borrow().is_some() {
+                    true
+                } else if let Some(Some(r)) = ctx.with_host(|h| h.interrupt()) {
+                    *ctx.killed.borrow_mut() = Some(r);
+                    true
+                } else {
+                    false
+                };
+                if !kill {
+                    return Ok(VmState::Continue);
+                }
+                // From now on stop at every instruction, so a script that
+                // catches the error with pcall cannot keep running.
+                ctx.hook_fast.set(true);
+                // SAFETY: only reads and re-installs the current thread's hook
+                // with a different count; no Lua value is touched.
+                unsafe {
+                    let _ = lua.exec_raw::<()>((), |state| {
+                        if let Some(h) = ffi::lua_gethook(state) {
+                            ffi::lua_sethook(state, Some(h), ffi::LUA_MASKCOUNT, 1);
+                        }
+                    });
+                }
+                Err(mlua::Error::runtime("Script killed"))
+            },
+        )
+    }
+
+    /// Compiles `code` as a script function named `@user_script` in the
+    /// sandbox. A chunk starting with `\x1b` is parsed as text (and fails)
+    /// like in Redis, whose Lua never loads bytecode. `Err` carries Lua's
+    /// message (`user_script:1: ...`).
+    pub fn compile(&self, code: &[u8]) -> Result<Function, String> {
+        let owned;
+        let code = if code.first() == Some(&0x1b) {
+            owned = [b" ", code].concat();
+            &owned[..]
+        } else {
+            code
+        };
+        self.lua
+            .load(code)
+            .set_name("@user_script")
+            .set_environment(self.env.clone())
+            .set_mode(ChunkMode::Text)
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                mlua::Error::MemoryError(m) => m,
+                other => other.to_string(),
+            })
+    }
+
+    /// Runs a compiled script as EVAL does and returns the reply for the
+    /// caller. `name` is the script's SHA1 (used in error messages);
+    /// `keys` and `argv` become the `KEYS` and `ARGV` globals. The caller
+    /// has already passed [`Host::before_run`].
+    // One argument per piece of EVAL's context reads better here than a
+    // parameter struct built for a single call site.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        &mut self,
+        host: &mut dyn Host,
+        func: &Function,
+        name: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        flags: ScriptFlags,
+        read_only: bool,
+    ) -> Reply {
+        let ctx = self.ctx.clone();
+        let _slot = HostSlot::attach(&ctx, host);
+        ctx.resp.set(2);
+        ctx.read_only.set(flags.run_read_only(read_only));
+        ctx.allow_oom
+            .set(!flags.is_compat() && flags.contains(ScriptFlags::ALLOW_OOM));
+        ctx.allow_stale
+            .set(flags.contains(ScriptFlags::ALLOW_STALE));
+        ctx.has_shebang.set(!flags.is_compat());
+        {
+            let mut k = ctx.keys.borrow_mut();
+            k.clear();
+            k.extend_from_slice(keys);
+        }
+        *ctx.killed.borrow_mut() = None;
+        *ctx.error.borrow_mut() = None;
+        if ctx.hook_fast.replace(false) {
+            if let Err(e) = self.install_hook() {
+                return Reply::err(format!("ERR Error running script {name}, {e}"));
+            }
+        }
+
+        let result = self.set_args(keys, argv).and_then(|()| {
+            self.runner
+                .call::<MultiValue>((func.clone(), self.handler.clone()))
+        });
+
+        self.runs += 1;
+        if self.runs >= 50 {
+            self.runs = 0;
+            // Redis's LUA_GC_CYCLE_PERIOD: a 50-step collection every 50 runs.
+            // SAFETY: a plain GC step on the current thread.
+            unsafe {
+                let _ = self.lua.exec_raw::<()>((), |state| {
+                    ffi::lua_gc(state, ffi::LUA_GCSTEP, 50);
+                });
+            }
+        }
+
+        let resp3 = ctx.resp.get() == 3;
+        let killed = ctx.killed.borrow_mut().take();
+        let info = ctx.error.borrow_mut().take();
+        let reply = match (result, killed) {
+            (_, Some(kill)) => {
+                let text = match &kill {
+                    Reply::Error(e) => e.to_vec(),
+                    _ => b"ERR Script killed by user with SCRIPT KILL...".to_vec(),
+                };
+                let mut info = info.unwrap_or_default();
+                info.msg = Some(text);
+                self.error_reply(name, info)
+            }
+            (Ok(mut mv), None) => {
+                let ok = matches!(mv.pop_front(), Some(Value::Boolean(true)));
+                let v = mv.pop_front().unwrap_or(Value::Nil);
+                if ok {
+                    convert::lua_to_reply(v, resp3, &self.next)
+                } else if let Some(info) = info {
+                    self.error_reply(name, info)
+                } else {
+                    // The handler did not run: out of memory, or an error
+                    // while handling an error.
+                    let msg = match &v {
+                        Value::String(s) => s.as_bytes().to_vec(),
+                        _ => b"execution failure".to_vec(),
+                    };
+                    running_error(name, &msg)
+                }
+            }
+            (Err(e), None) => running_error(name, e.to_string().as_bytes()),
+        };
+        let _ = self.globals.raw_set("KEYS", Value::Nil);
+        let _ = self.globals.raw_set("ARGV", Value::Nil);
+        // A script may have replaced the thread's globals (it cannot, with
+        // `setfenv` gone, but stay safe): restore them for the next one.
+        let _ = self.lua.set_globals(self.env.clone());
+        reply
+    }
+
+    fn set_args(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<()> {
+        let k = self.lua.create_table_with_capacity(keys.len(), 0)?;
+        for (i, b) in keys.iter().enumerate() {
+            k.raw_set(i as i64 + 1, self.lua.create_string(b)?)?;
+        }
+        let a = self.lua.create_table_with_capacity(argv.len(), 0)?;
+        for (i, b) in argv.iter().enumerate() {
+            a.raw_set(i as i64 + 1, self.lua.create_string(b)?)?;
+        }
+        self.globals.raw_set("KEYS", k)?;
+        self.globals.raw_set("ARGV", a)
+    }
+
+    /// The final error reply: `<msg> script: <name>, on <source>:<line>.`
+    fn error_reply(&self, name: &str, info: ErrorInfo) -> Reply {
+        // Redis 7.0 crashes on an error object without a message
+        // (`error({})`); we report a generic error instead.
+        let mut out = info.msg.unwrap_or_else(|| b"ERR unknown error".to_vec());
+        if let (Some(src), Some(line)) = (info.source, info.line) {
+            out.extend_from_slice(format!(" script: {name}, on {src}:{line}.").as_bytes());
+        }
+        Reply::Error(Bytes::from(out))
+    }
+
+    /// The error handler given to `xpcall` around every script: records
+    /// the message and the script position of the error, as Redis's
+    /// `__redis__err__handler`, for [`LuaVm::run`] to build the reply.
+    fn error_handler(lua: &Lua, ctx: &Rc<RunCtx>) -> mlua::Result<Function> {
+        let ctx = ctx.clone();
+        let tostring: Function = lua.globals().raw_get("tostring")?;
+        lua.create_function(move |lua, err: Value| {
+            // Frames from the erroring function outwards, without ours.
+            let mut frames: Vec<(String, String, Option<usize>)> = Vec::with_capacity(2);
+            let mut level = 1;
+            while frames.len() < 2 && level < 64 {
+                let Some(f) = lua.inspect_stack(level, |d| {
+                    let s = d.source();
+                    (
+                        s.source.map(|x| x.into_owned()).unwrap_or_default(),
+                        s.what.to_string(),
+                        d.current_line(),
+                    )
+                }) else {
+                    break;
+                };
+                level += 1;
+                if f.0 != INTERNAL_SOURCE {
+                    frames.push(f);
+                }
+            }
+            let mut it = frames.into_iter();
+            let mut frame = it.next();
+            if frame.as_ref().is_some_and(|f| f.1 == "C") {
+                frame = it.next();
+            }
+            let mut info = ErrorInfo::default();
+            match &err {
+                Value::Table(t) => {
+                    if let Ok(v) = t.get::<Value>("err") {
+                        if matches!(v, Value::String(_) | Value::Integer(_) | Value::Number(_)) {
+                            if let Ok(Some(s)) = lua.coerce_string(v) {
+                                info.msg = Some(convert::c_str(&s.as_bytes()).to_vec());
+                            }
+                        }
+                    }
+                    if let Ok(Value::String(s)) = t.get::<Value>("source") {
+                        info.source = Some(s.to_string_lossy());
+                    }
+                    if let Ok(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) =
+                        t.get::<Value>("line")
+                    {
+                        if let Ok(Some(s)) = lua.coerce_string(v) {
+                            info.line = Some(s.to_string_lossy());
+                        }
+                    }
+                }
+                other => {
+                    let text: Vec<u8> = match other {
+                        Value::Error(e) => e.to_string().into_bytes(),
+                        v => match tostring.call::<Value>(v.clone()) {
+                            Ok(Value::String(s)) => s.as_bytes().to_vec(),
+                            _ => b"?".to_vec(),
+                        },
+                    };
+                    let mut msg = b"ERR ".to_vec();
+                    msg.extend_from_slice(convert::c_str(&text));
+                    info.msg = Some(msg);
+                }
+            }
+            if let Some((source, _, line)) = frame {
+                info.source = Some(source);
+                info.line = Some(match line {
+                    Some(l) => l.to_string(),
+                    None => "-1".to_string(),
+                });
+            }
+            *ctx.error.borrow_mut() = Some(info);
+            Ok(err)
+        })
+    }
+
+    /// Builds the `redis` table.
+    fn redis_table(lua: &Lua, ctx: &Rc<RunCtx>) -> mlua::Result<Table> {
+        let t = lua.create_table()?;
+
+        for (name, raise) in [("call", true), ("pcall", false)] {
+            let ctx = ctx.clone();
+            let f = lua.create_function(move |lua, args: Table| {
+                if !ctx.running() {
+                    return raise_with(lua, "redis.call/pcall can only be called inside a script invocation");
+                }
+                let argv = match command_args(lua, &Args::new(args))? {
+                    Ok(a) => a,
+                    Err(e) => return Ok((e, true)),
+                };
+                let reply = {
+                    let keys = ctx.keys.borrow();
+                    let opts = ctx.call_options(&keys);
+                    ctx.with_host(|h| h.call(&argv, &opts))
+                };
+                let Some(reply) = reply else {
+                    return raise_with(
+                        lua,
+                        "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?",
+                    );
+                };
+                let is_err = reply.is_error();
+                let v = convert::reply_to_lua(lua, &reply, ctx.resp.get() == 3)?;
+                Ok((v, is_err))
+            })?;
+            t.raw_set(name, wrap(lua, f, raise)?)?;
+        }
+
+        let c = ctx.clone();
+        let setresp = lua.create_function(move |lua, args: Table| {
+            let args = Args::new(args);
+            if !c.running() {
+                return raise_with(
+                    lua,
+                    "redis.setresp can only be called inside a script invocation",
+                );
+            }
+            if args.n != 1 {
+                return raise_with(lua, "redis.setresp() requires one argument.");
+            }
+            let resp = to_int(lua, args.get(1));
+            if resp != 2 && resp != 3 {
+                return raise_with(lua, "RESP version must be 2 or 3.");
+            }
+            c.resp.set(resp as u8);
+            Ok((Value::Nil, false))
+        })?;
+        t.raw_set("setresp", wrap(lua, setresp, true)?)?;
+
+        let c = ctx.clone();
+        let log = lua.create_function(move |lua, args: Table| {
+            let args = Args::new(args);
+            if args.n < 2 {
+                return raise_with(lua, "redis.log() requires two arguments or more.");
+            }
+            let level = match lua.coerce_number(args.get(1)) {
+                Ok(Some(n)) => convert::number_to_i64(n),
+                _ => return raise_with(lua, "First argument must be a number (log level)."),
+            };
+            let level = match level {
+                0 => LogLevel::Debug,
+                1 => LogLevel::Verbose,
+                2 => LogLevel::Notice,
+                3 => LogLevel::Warning,
+                _ => return raise_with(lua, "Invalid debug level."),
+            };
+            let mut msg = Vec::new();
+            for j in 2..=args.n {
+                if let Ok(Some(s)) = lua.coerce_string(args.get(j)) {
+                    if j != 2 {
+                        msg.push(b' ');
+                    }
+                    msg.extend_from_slice(&s.as_bytes());
+                }
+            }
+            c.with_host(|h| h.log(level, &msg));
+            Ok((Value::Nil, false))
+        })?;
+        t.raw_set("log", wrap(lua, log, true)?)?;
+
+        let c = ctx.clone();
+        let set_repl = lua.create_function(move |lua, args: Table| {
+            let args = Args::new(args);
+            if !c.running() {
+                return raise_with(
+                    lua,
+                    "redis.set_repl can only be called inside a script invocation",
+                );
+            }
+            if args.n != 1 {
+                return raise_with(lua, "redis.set_repl() requires two arguments.");
+            }
+            let flags = to_int(lua, args.get(1)) as i32;
+            if flags & !3 != 0 {
+                return raise_with(
+                    lua,
+                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                );
+            }
+            c.with_host(|h| h.set_repl(flags));
+            Ok((Value::Nil, false))
+        })?;
+        t.raw_set("set_repl", wrap(lua, set_repl, true)?)?;
+
+        let c = ctx.clone();
+        let acl = lua.create_function(move |lua, args: Table| {
+            if !c.running() {
+                return raise_with(
+                    lua,
+                    "redis.acl_check_cmd can only be called inside a script invocation",
+                );
+            }
+            let argv = match command_args(lua, &Args::new(args))? {
+                Ok(a) => a,
+                Err(e) => return Ok((e, true)),
+            };
+            match c.with_host(|h| h.acl_check_cmd(&argv)) {
+                Some(Ok(b)) => Ok((Value::Boolean(b), false)),
+                Some(Err(Reply::Error(e))) => {
+                    let mut buf = b"-".to_vec();
+                    buf.extend_from_slice(&e);
+                    Ok((
+                        Value::Table(error_table(lua, &error_table_text(&buf), false)?),
+                        true,
+                    ))
+                }
+                _ => raise_with(lua, "Invalid command passed to redis.acl_check_cmd()"),
+            }
+        })?;
+        t.raw_set("acl_check_cmd", wrap(lua, acl, true)?)?;
+
+        let sha1hex = lua.create_function(|lua, args: Table| {
+            let args = Args::new(args);
+            if args.n != 1 {
+                return raise_with(lua, "wrong number of arguments");
+            }
+            let data = match lua.coerce_string(args.get(1)) {
+                Ok(Some(s)) => s.as_bytes().to_vec(),
+                _ => Vec::new(),
+            };
+            let hex = sha1_smol::Sha1::from(&data).digest().to_string();
+            Ok((Value::String(lua.create_string(hex)?), false))
+        })?;
+        t.raw_set("sha1hex", wrap(lua, sha1hex, true)?)?;
+
+        let error_reply = lua.create_function(|lua, args: Table| {
+            let args = Args::new(args);
+            let Value::String(s) = args.get(1) else {
+                return Ok((
+                    plain_error(lua, "wrong number or type of arguments")?,
+                    false,
+                ));
+            };
+            if args.n != 1 {
+                return Ok((
+                    plain_error(lua, "wrong number or type of arguments")?,
+                    false,
+                ));
+            }
+            let bytes = s.as_bytes();
+            let s = convert::c_str(&bytes);
+            let mut buf = Vec::with_capacity(s.len() + 1);
+            if s.first() != Some(&b'-') {
+                buf.push(b'-');
+            }
+            buf.extend_from_slice(s);
+            Ok((
+                Value::Table(error_table(lua, &error_table_text(&buf), false)?),
+                false,
+            ))
+        })?;
+        t.raw_set("error_reply", wrap(lua, error_reply, false)?)?;
+
+        let status_reply = lua.create_function(|lua, args: Table| {
+            let args = Args::new(args);
+            let Value::String(s) = args.get(1) else {
+                return Ok((
+                    plain_error(lua, "wrong number or type of arguments")?,
+                    false,
+                ));
+            };
+            if args.n != 1 {
+                return Ok((
+                    plain_error(lua, "wrong number or type of arguments")?,
+                    false,
+                ));
+            }
+            let t = lua.create_table_with_capacity(0, 1)?;
+            t.raw_set("ok", s)?;
+            Ok((Value::Table(t), false))
+        })?;
+        t.raw_set("status_reply", wrap(lua, status_reply, false)?)?;
+
+        let constant = |v: Value| lua.create_function(move |_, _: Table| Ok((v.clone(), false)));
+        t.raw_set(
+            "breakpoint",
+            wrap(lua, constant(Value::Boolean(false))?, false)?,
+        )?;
+        t.raw_set("debug", wrap(lua, constant(Value::Nil)?, false)?)?;
+        t.raw_set(
+            "replicate_commands",
+            wrap(lua, constant(Value::Boolean(true))?, false)?,
+        )?;
+
+        for (k, v) in [
+            ("LOG_DEBUG", 0),
+            ("LOG_VERBOSE", 1),
+            ("LOG_NOTICE", 2),
+            ("LOG_WARNING", 3),
+            ("REPL_NONE", 0),
+            ("REPL_AOF", 1),
+            ("REPL_SLAVE", 2),
+            ("REPL_REPLICA", 2),
+            ("REPL_ALL", 3),
+        ] {
+            t.raw_set(k, v)?;
+        }
+        t.raw_set("REDIS_VERSION", REDIS_VERSION)?;
+        t.raw_set("REDIS_VERSION_NUM", REDIS_VERSION_NUM)?;
+        Ok(t)
+    }
+
+    /// Installs the sandbox and returns the proxy of the globals table.
+    fn lock_down(lua: &Lua, globals: &Table, string_mt: Value) -> mlua::Result<Table> {
+        // SAFETY: `init_registry` only creates registry entries.
+        unsafe { lua.exec_raw::<()>((), |l| sandbox::init_registry(l))? };
+
+        for name in sandbox::REMOVED_GLOBALS {
+            globals.raw_set(*name, Value::Nil)?;
+        }
+        for (table, name, f) in sandbox::REPLACEMENTS {
+            // SAFETY: `f` is one of the sandbox's C functions, which follow
+            // the Lua C API protocol.
+            let func = unsafe { lua.create_c_function(*f)? };
+            if table.is_empty() {
+                globals.raw_set(*name, func)?;
+            } else if let Ok(Value::Table(t)) = globals.raw_get::<Value>(*table) {
+                t.raw_set(*name, func)?;
+            }
+        }
+        // Unknown globals are errors (Redis's luaSetErrorMetatable).
+        let err_mt = lua.create_table()?;
+        // SAFETY: a sandbox C function.
+        err_mt.raw_set("__index", unsafe {
+            lua.create_c_function(sandbox::sb_nonexistent_global)?
+        })?;
+        globals.set_metatable(Some(err_mt))?;
+
+        // Every table reachable from the globals, their metatables and the
+        // string metatable become read-only.
+        let mut protected: Vec<Table> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = vec![globals.clone()];
+        if let Value::Table(t) = string_mt {
+            todo.push(t);
+        }
+        while let Some(t) = todo.pop() {
+            if !seen.insert(t.to_pointer() as usize) {
+                continue;
+            }
+            for (_, v) in t.pairs::<Value, Value>().flatten() {
+                if let Value::Table(c) = v {
+                    todo.push(c);
+                }
+            }
+            if let Some(mt) = t.metatable() {
+                todo.push(mt);
+            }
+            protected.push(t);
+        }
+        // SAFETY: a sandbox C function.
+        let newindex = unsafe { lua.create_c_function(sandbox::sb_readonly_newindex)? };
+        let mut proxy_of = std::collections::HashMap::new();
+        for t in &protected {
+            let p = lua.create_table()?;
+            let mt = lua.create_table_with_capacity(0, 2)?;
+            mt.raw_set("__index", t.clone())?;
+            mt.raw_set("__newindex", newindex.clone())?;
+            p.set_metatable(Some(mt))?;
+            // SAFETY: `register_proxy` reads its two table arguments and
+            // writes the registry bookkeeping tables.
+            unsafe { lua.exec_raw::<()>((t.clone(), p.clone()), |l| sandbox::register_proxy(l))? };
+            proxy_of.insert(t.to_pointer() as usize, p);
+        }
+        // Point every reference between protected tables at the proxies.
+        for t in &protected {
+            let entries: Vec<(Value, Value)> = t.pairs::<Value, Value>().flatten().collect();
+            for (k, v) in entries {
+                if let Value::Table(c) = &v {
+                    if let Some(p) = proxy_of.get(&(c.to_pointer() as usize)) {
+                        t.raw_set(k, p.clone())?;
+                    }
+                }
+            }
+        }
+        proxy_of
+            .get(&(globals.to_pointer() as usize))
+            .cloned()
+            .ok_or_else(|| mlua::Error::runtime("globals proxy missing"))
+    }
+}
+
+/// `ERR Error running script <name>, <msg>` (at most 100 bytes of it), the
+/// reply when Lua fails without a usable error object.
+fn running_error(name: &str, msg: &[u8]) -> Reply {
+    let msg = &msg[..msg.len().min(100)];
+    let mut out = format!("ERR Error running script {name}, ").into_bytes();
+    out.extend_from_slice(msg);
+    let trimmed = convert::trim_crlf(&out).to_vec();
+    Reply::Error(Bytes::from(convert::map_crlf(&trimmed)))
+}
