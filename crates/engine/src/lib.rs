@@ -1,1 +1,553 @@
-//! placeholder
+//! The lunakv engine: the keyspace, the command table and the one dispatch
+//! path every command takes, whoever sends it (a client, a script, EXEC).
+//!
+//! The engine runs on one thread that owns all data and the Lua VMs, so a
+//! command or a script is atomic by construction. Network tasks talk to it
+//! only through [`client::Msg`] (in) and [`client::Out`] (back).
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod client;
+pub mod cmd;
+pub mod command;
+pub mod config;
+pub mod ctx;
+pub mod db;
+pub mod dict;
+pub mod errors;
+pub mod glob;
+pub mod log;
+pub mod testkit;
+pub mod value;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use lunakv_protocol::Reply;
+
+use client::{Caller, Client, ClientId, Msg, Out, ReplyMode};
+use command::{flags, Cmd, CommandTable};
+use config::Config;
+use ctx::Ctx;
+use db::Db;
+
+/// The version of Redis whose behaviour lunakv follows; reported as
+/// `redis_version` so that client libraries enable their features.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// lunakv's own version.
+pub const LUNAKV_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// State shared between the engine thread and the network tasks, read
+/// without locks.
+#[derive(Debug)]
+pub struct Shared {
+    /// Start of the running script in Unix ms, 0 when none runs.
+    pub script_start_ms: AtomicU64,
+    /// Set by SCRIPT KILL / FUNCTION KILL; the Lua hook checks it.
+    pub script_kill: AtomicBool,
+    /// `busy-reply-threshold` in ms.
+    pub busy_threshold_ms: AtomicU64,
+    /// `proto-max-bulk-len`.
+    pub proto_max_bulk_len: AtomicI64,
+    /// `client-query-buffer-limit`.
+    pub query_buf_limit: AtomicU64,
+    /// `maxclients`.
+    pub maxclients: AtomicU64,
+    /// `timeout` in seconds (0 = never close idle clients).
+    pub idle_timeout_s: AtomicU64,
+    /// Connected clients right now.
+    pub connected: AtomicU64,
+    /// True when a password is required (tighter parser limits before AUTH).
+    pub auth_required: AtomicBool,
+    /// Set when the server is shutting down.
+    pub shutdown: AtomicBool,
+    /// The running script has written (SCRIPT KILL must refuse).
+    pub script_wrote: AtomicBool,
+    /// The running script is a function (FCALL) rather than EVAL.
+    pub script_is_function: AtomicBool,
+    /// Total bytes read from / written to clients.
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    /// Connections refused because of maxclients.
+    pub rejected_connections: AtomicU64,
+    /// Next client id.
+    pub next_client_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(cfg: &Config) -> Shared {
+        let s = Shared {
+            script_start_ms: AtomicU64::new(0),
+            script_kill: AtomicBool::new(false),
+            busy_threshold_ms: AtomicU64::new(5000),
+            proto_max_bulk_len: AtomicI64::new(512 * 1024 * 1024),
+            query_buf_limit: AtomicU64::new(1 << 30),
+            maxclients: AtomicU64::new(10000),
+            idle_timeout_s: AtomicU64::new(0),
+            connected: AtomicU64::new(0),
+            auth_required: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            script_wrote: AtomicBool::new(false),
+            script_is_function: AtomicBool::new(false),
+            net_input_bytes: AtomicU64::new(0),
+            net_output_bytes: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            next_client_id: AtomicU64::new(1),
+        };
+        s.refresh(cfg);
+        s
+    }
+
+    /// Copies the configuration values the network tasks read.
+    pub fn refresh(&self, cfg: &Config) {
+        let r = Ordering::Relaxed;
+        self.busy_threshold_ms.store(cfg.get_i64("busy-reply-threshold") as u64, r);
+        self.proto_max_bulk_len.store(cfg.get_i64("proto-max-bulk-len"), r);
+        self.query_buf_limit.store(cfg.get_i64("client-query-buffer-limit") as u64, r);
+        self.maxclients.store(cfg.get_i64("maxclients") as u64, r);
+        self.idle_timeout_s.store(cfg.get_i64("timeout") as u64, r);
+        self.auth_required.store(!cfg.get("requirepass").unwrap_or("").is_empty(), r);
+    }
+
+    /// True while a script has run longer than the busy threshold.
+    pub fn busy(&self) -> bool {
+        let start = self.script_start_ms.load(Ordering::Acquire);
+        start != 0 && unix_ms().saturating_sub(start) >= self.busy_threshold_ms.load(Ordering::Relaxed)
+    }
+}
+
+/// Server-wide counters for INFO stats.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub total_commands: u64,
+    pub total_connections: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub expired_stale_perc: f64,
+    pub evicted_keys: u64,
+}
+
+/// Per-command counters (INFO commandstats).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+/// Current Unix time in milliseconds.
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Current Unix time in microseconds.
+pub fn unix_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// The engine: all data and all per-client state, owned by one thread.
+pub struct Engine {
+    pub dbs: Vec<Db>,
+    /// Connected clients. The client whose batch runs is taken out of the
+    /// map while it runs and put back afterwards.
+    pub clients: HashMap<ClientId, Box<Client>>,
+    pub config: Config,
+    pub table: &'static CommandTable,
+    pub shared: Arc<Shared>,
+    pub stats: Stats,
+    pub cmdstats: Vec<CmdStat>,
+    /// Error replies by code (INFO errorstats).
+    pub errorstats: HashMap<String, u64>,
+    /// Writes since the last save.
+    pub dirty: u64,
+    /// Time snapshot of the running command (frozen during a script).
+    pub now_ms: u64,
+    pub start_time: Instant,
+    pub start_unix_ms: u64,
+    pub lastsave_unix: u64,
+    /// Keys watched by clients: (db, key) → watching clients.
+    pub watched_keys: HashMap<(usize, Bytes), Vec<ClientId>>,
+    /// Clients whose WATCHed keys were modified.
+    pub watch_dirty: HashSet<ClientId>,
+    /// `notify-keyspace-events` as class bits (0 = off).
+    pub notify_flags: u32,
+    /// True when the active expiry cycle is on (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: bool,
+    /// Set by SHUTDOWN; the run loop ends.
+    pub shutdown_requested: bool,
+    /// Set to request a process exit code when the loop ends.
+    pub exit_code: i32,
+    /// Nesting depth of dispatch (1 = a client's command; >1 inside
+    /// EXEC or a script).
+    pub depth: u32,
+    /// Random source for RANDOMKEY, SPOP and friends.
+    pub rng: rand::rngs::SmallRng,
+}
+
+impl Engine {
+    /// Builds an engine with the given configuration.
+    pub fn new(config: Config, shared: Arc<Shared>) -> Engine {
+        use rand::SeedableRng;
+        let n = config.get_i64("databases").max(1) as usize;
+        let table: &'static CommandTable = Box::leak(Box::new(CommandTable::build(cmd::all())));
+        let now = unix_ms();
+        let mut e = Engine {
+            dbs: (0..n).map(|_| Db::new()).collect(),
+            clients: HashMap::new(),
+            table,
+            shared,
+            stats: Stats::default(),
+            cmdstats: vec![CmdStat::default(); table.count],
+            errorstats: HashMap::new(),
+            dirty: 0,
+            now_ms: now,
+            start_time: Instant::now(),
+            start_unix_ms: now,
+            lastsave_unix: now / 1000,
+            watched_keys: HashMap::new(),
+            watch_dirty: HashSet::new(),
+            notify_flags: 0,
+            active_expire: true,
+            shutdown_requested: false,
+            exit_code: 0,
+            depth: 0,
+            rng: rand::rngs::SmallRng::from_os_rng(),
+            config,
+        };
+        e.config_changed();
+        e
+    }
+
+    /// Re-derives cached values after the configuration changed.
+    pub fn config_changed(&mut self) {
+        self.shared.refresh(&self.config);
+        log::set_level(self.config.get("loglevel").unwrap_or("notice"));
+        self.notify_flags = cmd::parse_notify_flags(self.config.get("notify-keyspace-events").unwrap_or(""))
+            .unwrap_or(0);
+    }
+
+    /// The engine thread's main loop: handles messages until SHUTDOWN or
+    /// until every sender is gone, running the cron `hz` times a second.
+    pub fn run(mut self, rx: crossbeam_channel::Receiver<Msg>) -> i32 {
+        let mut next_cron = Instant::now();
+        loop {
+            let hz = self.config.get_i64("hz").clamp(1, 500) as u64;
+            let period = Duration::from_millis(1000 / hz);
+            let wait = next_cron.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(m) => {
+                    self.handle(m);
+                    // Drain what is already queued before looking at timers.
+                    for _ in 0..1024 {
+                        match rx.try_recv() {
+                            Ok(m) => self.handle(m),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+            if self.shutdown_requested {
+                break;
+            }
+            if Instant::now() >= next_cron {
+                self.cron();
+                next_cron = Instant::now() + period;
+            }
+        }
+        self.exit_code
+    }
+
+    /// Handles one message from a network task.
+    pub fn handle(&mut self, m: Msg) {
+        match m {
+            Msg::Connect { id, addr, laddr, fd, out } => {
+                let mut c = Client::new(id, unix_ms());
+                c.addr = addr;
+                c.laddr = laddr;
+                c.fd = fd;
+                c.out = Some(out);
+                c.authenticated = !self.shared.auth_required.load(Ordering::Relaxed);
+                self.stats.total_connections += 1;
+                self.clients.insert(id, Box::new(c));
+            }
+            Msg::Batch { id, cmds } => {
+                let Some(mut c) = self.clients.remove(&id) else { return };
+                for args in cmds {
+                    self.now_ms = unix_ms();
+                    let reply = self.execute(&mut c, &args, Caller::Client);
+                    self.write_reply(&mut c, &reply);
+                    if c.close_after_reply || self.shutdown_requested {
+                        break;
+                    }
+                }
+                self.process_expired_logs();
+                if c.close_after_reply {
+                    c.flush();
+                    c.send(Out::Close);
+                    self.free_client(&mut c);
+                } else {
+                    let data = std::mem::take(&mut c.outbuf);
+                    c.send(Out::Batch(data));
+                    self.clients.insert(id, c);
+                }
+            }
+            Msg::Disconnect { id } => {
+                if let Some(mut c) = self.clients.remove(&id) {
+                    self.free_client(&mut c);
+                }
+            }
+            Msg::Call(f) => f(self),
+        }
+    }
+
+    /// Forgets everything a departing client left behind (WATCHes, ...).
+    pub fn free_client(&mut self, c: &mut Client) {
+        self.unwatch_all(c);
+        cmd::on_client_freed(self, c);
+    }
+
+    /// Drops every WATCH of a client.
+    pub fn unwatch_all(&mut self, c: &mut Client) {
+        for (db, key) in c.watched.drain(..) {
+            if let Some(v) = self.watched_keys.get_mut(&(db, key.clone())) {
+                v.retain(|&id| id != c.id);
+                if v.is_empty() {
+                    self.watched_keys.remove(&(db, key));
+                }
+            }
+        }
+        self.watch_dirty.remove(&c.id);
+    }
+
+    /// Encodes a reply into the client's output, honouring CLIENT REPLY.
+    pub fn write_reply(&mut self, c: &mut Client, r: &Reply) {
+        match c.reply_mode {
+            ReplyMode::On => lunakv_protocol::encode(r, c.resp, &mut c.outbuf),
+            ReplyMode::Off => {}
+            ReplyMode::Skip => c.reply_mode = ReplyMode::SkipThis,
+            ReplyMode::SkipThis => c.reply_mode = ReplyMode::On,
+        }
+    }
+
+    /// Records an error reply in INFO errorstats.
+    pub fn count_error(&mut self, r: &Reply) {
+        if let Some(code) = r.error_code() {
+            self.stats.total_error_replies += 1;
+            let code = String::from_utf8_lossy(code).into_owned();
+            *self.errorstats.entry(code).or_insert(0) += 1;
+        }
+    }
+
+    /// Resolves `args` to a command or subcommand declaration.
+    pub fn lookup(&self, args: &[Bytes]) -> Result<&'static Cmd, Reply> {
+        let table = self.table;
+        let Some(name) = args.first() else { return Err(errors::unknown_command(args)) };
+        let Some(c) = table.get(name) else { return Err(errors::unknown_command(args)) };
+        if c.has_subs() {
+            if args.len() < 2 {
+                return Err(errors::wrong_args(&c.full_name));
+            }
+            return match c.find_sub(&args[1]) {
+                Some(s) => Ok(s),
+                None => Err(errors::unknown_subcommand(name, &args[1])),
+            };
+        }
+        Ok(c)
+    }
+
+    /// The one dispatch path: lookup, arity, the caller's gates (AUTH,
+    /// MULTI queueing, pub/sub mode, script rules), then the handler, with
+    /// statistics. Every command from every caller runs through here.
+    pub fn execute(&mut self, c: &mut Client, args: &[Bytes], caller: Caller) -> Reply {
+        let cmd = match self.lookup(args) {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                if let Some(m) = c.multi.as_mut() {
+                    m.dirty = true;
+                }
+                let e = if caller == Caller::Script {
+                    Reply::err_static("ERR Unknown Redis command called from script")
+                } else {
+                    e
+                };
+                if caller != Caller::Script {
+                    self.count_error(&e);
+                }
+                return e;
+            }
+        };
+        if !cmd.arity_ok(args.len()) {
+            if let Some(m) = c.multi.as_mut() {
+                m.dirty = true;
+            }
+            self.cmdstats[cmd.id].rejected += 1;
+            let e = if caller == Caller::Script {
+                Reply::err_static("ERR Wrong number of args calling Redis command from script")
+            } else {
+                errors::wrong_args(&cmd.full_name)
+            };
+            if caller != Caller::Script {
+                self.count_error(&e);
+            }
+            return e;
+        }
+        if caller == Caller::Client {
+            if !c.authenticated && !cmd.is(flags::NO_AUTH) {
+                let e = Reply::err_static("NOAUTH Authentication required.");
+                self.cmdstats[cmd.id].rejected += 1;
+                self.count_error(&e);
+                return e;
+            }
+            if c.resp == 2 && c.subscriptions > 0 && !cmd::allowed_in_pubsub_context(cmd) {
+                let e = Reply::err(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    cmd.full_name
+                ));
+                self.cmdstats[cmd.id].rejected += 1;
+                self.count_error(&e);
+                return e;
+            }
+            if c.multi.is_some() && !cmd::runs_inside_multi(cmd) {
+                if let Some(e) = cmd::queue_check(self, cmd, args) {
+                    if let Some(m) = c.multi.as_mut() {
+                        m.dirty = true;
+                    }
+                    self.cmdstats[cmd.id].rejected += 1;
+                    self.count_error(&e);
+                    return e;
+                }
+                if let Some(m) = c.multi.as_mut() {
+                    m.queue.push(args.to_vec());
+                }
+                return Reply::status("QUEUED");
+            }
+        } else if caller == Caller::Script && cmd.is(flags::NOSCRIPT) {
+            self.cmdstats[cmd.id].rejected += 1;
+            return Reply::err_static("ERR This Redis command is not allowed from script");
+        }
+        self.call(c, cmd, args, caller)
+    }
+
+    /// Runs a resolved command's handler, timing it for INFO commandstats.
+    pub fn call(&mut self, c: &mut Client, cmd: &'static Cmd, args: &[Bytes], caller: Caller) -> Reply {
+        let start = Instant::now();
+        self.depth += 1;
+        let reply = {
+            let mut ctx = Ctx { eng: self, client: c, caller };
+            (cmd.handler)(&mut ctx, args)
+        };
+        self.depth -= 1;
+        let us = start.elapsed().as_micros() as u64;
+        let st = &mut self.cmdstats[cmd.id];
+        st.calls += 1;
+        st.usec += us;
+        self.stats.total_commands += 1;
+        if reply.is_error() {
+            st.failed += 1;
+            if caller != Caller::Script {
+                self.count_error(&reply);
+            }
+        }
+        c.last_cmd.clear();
+        c.last_cmd.push_str(&cmd.full_name);
+        c.last_interaction_ms = self.now_ms;
+        reply
+    }
+
+    /// Invalidates the WATCHes on a key (Redis's `signalModifiedKey`).
+    pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        if let Some(ids) = self.watched_keys.get(&(db, Bytes::copy_from_slice(key))) {
+            for id in ids {
+                self.watch_dirty.insert(*id);
+            }
+        }
+    }
+
+    /// Invalidates every WATCH on a database (FLUSHDB, SWAPDB...).
+    pub fn signal_flushed(&mut self, db: Option<usize>) {
+        for ((d, _), ids) in &self.watched_keys {
+            if db.is_none() || db == Some(*d) {
+                for id in ids {
+                    self.watch_dirty.insert(*id);
+                }
+            }
+        }
+    }
+
+    /// Publishes a keyspace event if `notify-keyspace-events` selects it.
+    pub fn notify_keyspace_event(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.notify_flags & class == 0 {
+            return;
+        }
+        cmd::publish_keyspace_event(self, class, event, key, db);
+    }
+
+    /// Periodic work: active expiry, incremental rehashing, expired-key
+    /// bookkeeping.
+    pub fn cron(&mut self) {
+        self.now_ms = unix_ms();
+        let now = self.now_ms;
+        if self.active_expire {
+            // A slice of at most ~1 ms per database set, as Redis's
+            // "slow" expire cycle does (25% of a 10 Hz tick at most).
+            let deadline = Instant::now() + Duration::from_millis(2);
+            for db in &mut self.dbs {
+                if db.expires == 0 {
+                    continue;
+                }
+                loop {
+                    let n = db.active_expire(now, 20);
+                    if db.expire_cursor == 0 || Instant::now() >= deadline {
+                        break;
+                    }
+                    let _ = n;
+                }
+            }
+            self.process_expired_logs();
+        }
+        for db in &mut self.dbs {
+            db.dict.shrink_if_needed();
+            if db.dict.is_rehashing() {
+                db.dict.rehash_for(1);
+            }
+        }
+        cmd::cron(self);
+    }
+
+    /// Turns keys deleted by expiry into WATCH invalidations and `expired`
+    /// keyspace events.
+    pub fn process_expired_logs(&mut self) {
+        for i in 0..self.dbs.len() {
+            if self.dbs[i].expired_log.is_empty() {
+                continue;
+            }
+            let keys = std::mem::take(&mut self.dbs[i].expired_log);
+            for k in keys {
+                self.signal_modified(i, &k);
+                self.notify_keyspace_event(ctx::notify::EXPIRED, "expired", &k, i);
+            }
+        }
+    }
+
+    /// Sum of expired keys over all databases (INFO `expired_keys`).
+    pub fn expired_keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.stat_expired).sum()
+    }
+}

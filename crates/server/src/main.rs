@@ -1,1 +1,120 @@
-fn main() {}
+//! `lunakv-server`: reads the configuration the way redis-server does,
+//! starts the engine thread and the network tasks, and runs until SHUTDOWN
+//! or a signal.
+
+mod net;
+
+use std::sync::Arc;
+
+use lunakv_engine::config::Config;
+use lunakv_engine::{log, Engine, Shared, LUNAKV_VERSION, REDIS_VERSION};
+
+fn usage() {
+    eprintln!(
+        "Usage: lunakv-server [/path/to/redis.conf] [--option value ...]\n\
+         \x20      lunakv-server -v | --version\n\
+         \x20      lunakv-server -h | --help\n\n\
+         Examples:\n\
+         \x20      lunakv-server                      (127.0.0.1:6379, data in ./data)\n\
+         \x20      lunakv-server --port 7777 --dir /tmp/lunakv\n\
+         \x20      lunakv-server /etc/redis/6379.conf --loglevel verbose"
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(a) = args.first() {
+        match a.as_str() {
+            "-v" | "--version" => {
+                println!("lunakv v={LUNAKV_VERSION} redis_compat={REDIS_VERSION}");
+                return;
+            }
+            "-h" | "--help" => {
+                usage();
+                return;
+            }
+            _ => {}
+        }
+    }
+    let config = match Config::from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("\n*** FATAL CONFIG ERROR (lunakv {LUNAKV_VERSION}) ***\n{e}");
+            std::process::exit(1);
+        }
+    };
+    std::process::exit(run(config));
+}
+
+fn run(config: Config) -> i32 {
+    let logfile = config.get("logfile").unwrap_or("").to_string();
+    if !logfile.is_empty() {
+        if let Err(e) = log::set_file(&logfile) {
+            eprintln!("Can't open the log file {logfile}: {e}");
+            return 1;
+        }
+    }
+    log::set_level(config.get("loglevel").unwrap_or("notice"));
+    let dir = config.get("dir").unwrap_or("./data").to_string();
+    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::env::set_current_dir(&dir)) {
+        log::warning(&format!("Can't chdir to '{dir}': {e}"));
+        return 1;
+    }
+    let port = config.get_i64("port") as u16;
+    let binds: Vec<String> = config
+        .get("bind")
+        .unwrap_or("127.0.0.1")
+        .split_whitespace()
+        .map(|s| s.trim_start_matches('-').to_string())
+        .collect();
+    log::notice(&format!(
+        "lunakv version={LUNAKV_VERSION} (Redis {REDIS_VERSION} compatible), port={port}, pid={}, config file={}",
+        std::process::id(),
+        config.config_file.as_deref().unwrap_or("none")
+    ));
+
+    let shared = Arc::new(Shared::new(&config));
+    let io_threads = config.get_i64("io-threads").clamp(1, 64) as usize;
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(io_threads)
+        .thread_name("lunakv-net")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::warning(&format!("Can't start the network runtime: {e}"));
+            return 1;
+        }
+    };
+    let listeners = match rt.block_on(net::bind_all(&binds, port)) {
+        Ok(l) => l,
+        Err(e) => {
+            log::warning(&e);
+            return 1;
+        }
+    };
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let engine = Engine::new(config, shared.clone());
+    let engine_thread = match std::thread::Builder::new()
+        .name("lunakv-engine".into())
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || engine.run(rx))
+    {
+        Ok(t) => t,
+        Err(e) => {
+            log::warning(&format!("Can't start the engine thread: {e}"));
+            return 1;
+        }
+    };
+    for l in listeners {
+        rt.spawn(net::accept_loop(l, shared.clone(), tx.clone()));
+    }
+    rt.spawn(net::signals(tx.clone()));
+    log::notice("Ready to accept connections tcp");
+    drop(tx);
+    let code = engine_thread.join().unwrap_or(1);
+    shared.shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
+}

@@ -1,0 +1,187 @@
+//! One numbered database: the key → entry table, lazy and active expiry.
+
+use crate::dict::{Dict, Key};
+use crate::value::{Entry, Value};
+
+/// A database (`SELECT n`).
+#[derive(Default)]
+pub struct Db {
+    pub dict: Dict<Entry>,
+    /// Number of keys that have an expiry (INFO keyspace `expires=`).
+    pub expires: usize,
+    /// Keys removed because they expired (INFO `expired_keys`).
+    pub stat_expired: u64,
+    /// Where the active expiry cycle continues its walk.
+    pub expire_cursor: u64,
+    /// Keys deleted by lazy or active expiry since the engine last looked;
+    /// the engine turns them into WATCH invalidations and keyspace events.
+    pub expired_log: Vec<Key>,
+    /// True when someone wants `expired_log` filled.
+    pub log_expired: bool,
+}
+
+impl Db {
+    pub fn new() -> Db {
+        Db { log_expired: true, ..Db::default() }
+    }
+
+    /// Number of keys, including expired ones not yet reclaimed.
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    fn expire_if_needed(&mut self, key: &[u8], now: u64) -> bool {
+        let expired = match self.dict.get(key) {
+            Some(e) => e.expire != 0 && e.expire <= now,
+            None => return false,
+        };
+        if expired {
+            self.remove_expired(key);
+        }
+        expired
+    }
+
+    fn remove_expired(&mut self, key: &[u8]) {
+        if let Some((k, e)) = self.dict.remove(key) {
+            if e.expire != 0 {
+                self.expires -= 1;
+            }
+            self.stat_expired += 1;
+            if self.log_expired {
+                self.expired_log.push(k);
+            }
+        }
+    }
+
+    /// Looks a key up for reading, deleting it first if it has expired.
+    pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        if self.expire_if_needed(key, now) {
+            return None;
+        }
+        self.dict.get(key)
+    }
+
+    /// Looks a key up for writing, deleting it first if it has expired.
+    pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+        if self.expire_if_needed(key, now) {
+            return None;
+        }
+        self.dict.get_mut(key)
+    }
+
+    /// True if the key exists and has not expired.
+    pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
+        self.get(key, now).is_some()
+    }
+
+    /// Stores `val` under `key`. With `keep_ttl` an existing expiry stays,
+    /// otherwise it is removed (SET's default).
+    pub fn set(&mut self, key: &[u8], val: Value, keep_ttl: bool, now: u64, lru: u32) {
+        match self.get_mut(key, now) {
+            Some(e) => {
+                e.val = val;
+                e.lru = lru;
+                if !keep_ttl && e.expire != 0 {
+                    e.expire = 0;
+                    self.expires -= 1;
+                }
+            }
+            None => {
+                self.dict.insert_new(key.into(), Entry { val, expire: 0, lru });
+            }
+        }
+    }
+
+    /// Adds a key known to be absent (after a lookup returned `None`).
+    pub fn add(&mut self, key: &[u8], val: Value, lru: u32) {
+        self.dict.insert_new(key.into(), Entry { val, expire: 0, lru });
+    }
+
+    /// Inserts a whole entry (RENAME, MOVE, COPY, SWAPDB), replacing any
+    /// existing one.
+    pub fn insert_entry(&mut self, key: Key, e: Entry) {
+        let has_exp = e.expire != 0;
+        if let Some(old) = self.dict.insert(key, e) {
+            if old.expire != 0 {
+                self.expires -= 1;
+            }
+        }
+        if has_exp {
+            self.expires += 1;
+        }
+    }
+
+    /// Removes a key (expired or not); returns its entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Key, Entry)> {
+        let r = self.dict.remove(key);
+        if let Some((_, e)) = &r {
+            if e.expire != 0 {
+                self.expires -= 1;
+            }
+        }
+        r
+    }
+
+    /// Removes a live key; returns true if it existed and had not expired.
+    pub fn delete(&mut self, key: &[u8], now: u64) -> bool {
+        if self.expire_if_needed(key, now) {
+            return false;
+        }
+        self.remove(key).is_some()
+    }
+
+    /// Sets or clears (`at == 0`) the expiry of an existing key.
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
+        let Some(e) = self.dict.get_mut(key) else { return false };
+        let had = e.expire != 0;
+        e.expire = at;
+        match (had, at != 0) {
+            (false, true) => self.expires += 1,
+            (true, false) => self.expires -= 1,
+            _ => {}
+        }
+        true
+    }
+
+    /// Empties the database.
+    pub fn clear(&mut self) {
+        self.dict.clear();
+        self.expires = 0;
+        self.expire_cursor = 0;
+    }
+
+    /// One slice of the active expiry cycle: walks up to `buckets` buckets
+    /// from the saved cursor and deletes the expired keys found there.
+    /// Returns the number of keys reclaimed.
+    pub fn active_expire(&mut self, now: u64, buckets: usize) -> usize {
+        if self.expires == 0 {
+            return 0;
+        }
+        let mut removed = Vec::new();
+        let mut cursor = self.expire_cursor;
+        for _ in 0..buckets {
+            cursor = self.dict.scan_remove(
+                cursor,
+                |_, e| e.expire != 0 && e.expire <= now,
+                &mut removed,
+            );
+            if cursor == 0 {
+                break;
+            }
+        }
+        self.expire_cursor = cursor;
+        let n = removed.len();
+        for (k, _) in removed {
+            self.expires -= 1;
+            self.stat_expired += 1;
+            if self.log_expired {
+                self.expired_log.push(k);
+            }
+        }
+        n
+    }
+}

@@ -1,0 +1,154 @@
+//! The values stored under keys, and their Redis-visible type and encoding.
+
+use bytes::Bytes;
+
+/// Strings no longer than this are reported as `embstr` (Redis's
+/// OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+pub const EMBSTR_MAX: usize = 44;
+
+/// A string value. Redis keeps integers in their binary form ("int"
+/// encoding) and short strings in one allocation ("embstr"); the variants
+/// mirror that so `OBJECT ENCODING` answers as Redis does and `INCR` needs
+/// no parsing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Str {
+    /// A string that is the canonical text of a 64-bit integer.
+    Int(i64),
+    /// A short string, stored exactly sized.
+    Emb(Box<[u8]>),
+    /// A string that was modified in place (APPEND, SETRANGE, SETBIT...) or
+    /// is long; has spare capacity to grow.
+    Raw(Vec<u8>),
+}
+
+impl Str {
+    /// Builds a string value the way `SET` stores it (Redis's
+    /// `tryObjectEncoding`): integers become `Int`, short strings `Emb`.
+    pub fn from_bytes(b: &[u8]) -> Str {
+        if b.len() <= 20 {
+            if let Some(i) = lunakv_protocol::parse_i64(b) {
+                return Str::Int(i);
+            }
+        }
+        if b.len() <= EMBSTR_MAX {
+            Str::Emb(b.into())
+        } else {
+            Str::Raw(b.to_vec())
+        }
+    }
+
+    /// The string's bytes (integers are formatted).
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            Str::Int(i) => {
+                let mut b = itoa::Buffer::new();
+                Bytes::copy_from_slice(b.format(*i).as_bytes())
+            }
+            Str::Emb(b) => Bytes::copy_from_slice(b),
+            Str::Raw(v) => Bytes::copy_from_slice(v),
+        }
+    }
+
+    /// Calls `f` with the string's bytes without allocating for the stored
+    /// forms.
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Str::Int(i) => {
+                let mut b = itoa::Buffer::new();
+                f(b.format(*i).as_bytes())
+            }
+            Str::Emb(b) => f(b),
+            Str::Raw(v) => f(v),
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(i) => {
+                let mut b = itoa::Buffer::new();
+                b.format(*i).len()
+            }
+            Str::Emb(b) => b.len(),
+            Str::Raw(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Turns the value into a growable raw string and returns it, as Redis
+    /// does before modifying a string in place.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Str::Raw(_)) {
+            let v = self.with_bytes(|b| b.to_vec());
+            *self = Str::Raw(v);
+        }
+        match self {
+            Str::Raw(v) => v,
+            // Just converted above.
+            _ => unreachable!("string was made raw"),
+        }
+    }
+
+    /// The value as an integer, if it is the canonical text of one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Str::Int(i) => Some(*i),
+            Str::Emb(b) => lunakv_protocol::parse_i64(b),
+            Str::Raw(v) => lunakv_protocol::parse_i64(v),
+        }
+    }
+
+    /// `OBJECT ENCODING`'s answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Emb(_) => "embstr",
+            Str::Raw(_) => "raw",
+        }
+    }
+
+    /// Approximate heap bytes used, for memory accounting.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Str::Int(_) => 0,
+            Str::Emb(b) => b.len(),
+            Str::Raw(v) => v.capacity(),
+        }
+    }
+}
+
+/// A value of any type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(Str),
+}
+
+impl Value {
+    /// The name `TYPE` replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// `OBJECT ENCODING`'s answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+}
+
+/// What the keyspace stores for a key: the value, its expiry and its
+/// access clock.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub val: Value,
+    /// Absolute expiry time in Unix milliseconds; 0 means no expiry.
+    pub expire: u64,
+    /// Last access, in seconds of the server's LRU clock (OBJECT IDLETIME).
+    pub lru: u32,
+}
