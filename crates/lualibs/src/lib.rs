@@ -11,6 +11,8 @@
 mod glue;
 mod num;
 #[cfg(test)]
+mod robust_tests;
+#[cfg(test)]
 mod testutil;
 
 pub mod bit;
@@ -26,4 +28,78 @@ pub fn register_all(lua: &mlua::Lua) -> mlua::Result<()> {
     cmsgpack::register(lua)?;
     bit::register(lua)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::check_all;
+
+    /// Error texts that depend on how a function is called (method call,
+    /// local name, called from `pcall`), checked against redis-server.
+    const CALL_CASES: &[(&str, &str)] = &[
+        (
+            r#"cjson:encode()"#,
+            r#"false user_script:1: Cannot serialise function: type not supported"#,
+        ),
+        (
+            r#"cjson:encode(1)"#,
+            r#"false user_script:1: calling 'encode' on bad self (expected 1 argument)"#,
+        ),
+        (
+            r#"struct:pack("i")"#,
+            r#"false user_script:1: calling 'pack' on bad self (string expected, got table)"#,
+        ),
+        (
+            r#"bit:tobit()"#,
+            r#"false user_script:1: calling 'tobit' on bad self (number expected, got table)"#,
+        ),
+        (
+            r#"(function() local f = cjson.encode return f(1, 2) end)()"#,
+            r#"false user_script:1: bad argument #1 to 'f' (expected 1 argument)"#,
+        ),
+        (
+            r#"(function() local t = {e = struct.pack} return t.e("q") end)()"#,
+            r#"false user_script:1: bad argument #1 to 'e' (invalid format option 'q')"#,
+        ),
+        (
+            r#"(function() local ok, e = pcall(cmsgpack.unpack_one, "", -1) return e end)()"#,
+            r#"true Invalid request to unpack with offset of -1 and limit of 0."#,
+        ),
+        (
+            r#"select(2, pcall(bit.tobit))"#,
+            r#"true bad argument #1 to '?' (number expected, got no value)"#,
+        ),
+    ];
+
+    #[test]
+    fn call_site_dependent_errors() {
+        let lua = mlua::Lua::new();
+        super::register_all(&lua).unwrap();
+        check_all(&lua, CALL_CASES);
+    }
+
+    #[test]
+    fn registers_the_same_globals_as_redis() {
+        let lua = mlua::Lua::new();
+        super::register_all(&lua).unwrap();
+        let names: String = lua
+            .load(
+                "local t = {} for _, lib in ipairs({'cjson', 'cmsgpack', 'struct', 'bit'}) do \
+                 for k in pairs(_G[lib]) do t[#t+1] = lib .. '.' .. k end end \
+                 table.sort(t) return table.concat(t, ' ')",
+            )
+            .eval()
+            .unwrap();
+        assert_eq!(
+            names,
+            "bit.arshift bit.band bit.bnot bit.bor bit.bswap bit.bxor bit.lshift bit.rol \
+             bit.ror bit.rshift bit.tobit bit.tohex cjson._NAME cjson._VERSION cjson.decode \
+             cjson.decode_invalid_numbers cjson.decode_max_depth cjson.encode \
+             cjson.encode_invalid_numbers cjson.encode_keep_buffer cjson.encode_max_depth \
+             cjson.encode_number_precision cjson.encode_sparse_array cjson.new cjson.null \
+             cmsgpack._COPYRIGHT cmsgpack._DESCRIPTION cmsgpack._NAME cmsgpack._VERSION \
+             cmsgpack.pack cmsgpack.unpack cmsgpack.unpack_limit cmsgpack.unpack_one \
+             struct.pack struct.size struct.unpack"
+        );
+    }
 }
