@@ -250,6 +250,14 @@ impl ScriptEngine {
         (!flags.is_compat()).then_some(flags)
     }
 
+    /// True if the error reply of the last EVAL/EVALSHA repeats an error
+    /// that a command run by the script already returned, and so was
+    /// already counted in INFO errorstats (Redis's
+    /// `ERR_REPLY_FLAG_NO_STATS_UPDATE`); false for other replies.
+    pub fn last_error_counted(&self) -> bool {
+        self.vm.last_error_counted()
+    }
+
     /// Figures for INFO.
     pub fn stats(&self) -> ScriptStats {
         ScriptStats {

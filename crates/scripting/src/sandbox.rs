@@ -272,7 +272,6 @@ unsafe extern "C-unwind" fn sb_pairs(l: *mut ffi::lua_State) -> c_int {
 unsafe extern "C-unwind" fn sb_pcall(l: *mut ffi::lua_State) -> c_int {
     ffi::luaL_checkany(l, 1);
     let argc = ffi::lua_gettop(l);
-    ffi::luaL_checkstack(l, 2, c"too many arguments".as_ptr());
     ffi::lua_pushboolean(l, 1);
     ffi::lua_insert(l, 1);
     if ffi::lua_pcall(l, argc - 1, ffi::LUA_MULTRET, 0) != 0 {
@@ -469,8 +468,10 @@ pub(crate) unsafe extern "C-unwind" fn sb_call_plain(l: *mut ffi::lua_State) -> 
 }
 
 unsafe fn call_packed(l: *mut ffi::lua_State, raise: bool) -> c_int {
+    // A C function always has LUA_MINSTACK free slots above its
+    // arguments, enough here even with ~8000 arguments (`unpack`), where
+    // `lua_checkstack` would refuse.
     let argc = ffi::lua_gettop(l);
-    ffi::luaL_checkstack(l, 4, c"too many arguments".as_ptr());
     ffi::lua_createtable(l, argc, 1);
     for i in 1..=argc {
         ffi::lua_pushvalue(l, i);

@@ -1229,3 +1229,173 @@ fn before_run_can_refuse() {
     t.eval("return 1");
     assert_eq!(t.h.runs, 1);
 }
+
+#[test]
+fn ported_from_redis_scripting_tcl() {
+    let mut t = T::new();
+    assert_eq!(t.eval("return _G"), Reply::Array(vec![]));
+    assert_eq!(
+        t.eval("local a = {}; setmetatable(a,{__index=function() foo() end}) return a"),
+        Reply::Array(vec![])
+    );
+    assert_eq!(
+        t.eval("local a = {}; setmetatable(a,{__index=function() redis.call('set', 'x', '1') end}) return a"),
+        Reply::Array(vec![])
+    );
+    assert!(!t.h.db.contains_key(&b("x")));
+    assert_eq!(t.eval("return 100.5"), Reply::Int(100));
+    assert_eq!(
+        t.eval("return {1,2,3,'ciao',{1,2}}"),
+        Reply::Array(vec![
+            Reply::Int(1),
+            Reply::Int(2),
+            Reply::Int(3),
+            bulk("ciao"),
+            Reply::Array(vec![Reply::Int(1), Reply::Int(2)])
+        ])
+    );
+    // DECR_IF_GT, with a fake DECR done through SET.
+    t.h.db.insert(b("foo"), b("5"));
+    let script = "local current = redis.call('get',KEYS[1]) if not current then return nil end \
+                  if current > ARGV[1] then local n = tonumber(current) - 1 redis.call('set', KEYS[1], n) return n \
+                  else return redis.call('get',KEYS[1]) end";
+    let res: Vec<Reply> = (0..5)
+        .map(|_| t.eval_args(script, &["foo"], &["2"]))
+        .collect();
+    assert_eq!(
+        res,
+        vec![
+            Reply::Int(4),
+            Reply::Int(3),
+            Reply::Int(2),
+            bulk("2"),
+            bulk("2")
+        ]
+    );
+    // Number conversion precision (issue #1118).
+    assert_eq!(
+        t.eval("local value = 9007199254740991 redis.call('set','foo',value) return redis.call('get','foo')"),
+        bulk("9007199254740991")
+    );
+    assert_eq!(
+        t.eval("redis.call('set', 'key', '12039611435714932082') return redis.call('get', 'key')"),
+        bulk("12039611435714932082")
+    );
+    // Trailing comments.
+    assert_eq!(t.eval("return 'hello' --trailing comment"), bulk("hello"));
+    // Massive unpack into redis.call.
+    assert_eq!(
+        t.eval("local a = {} for i=1,7999 do a[i] = 1 end return redis.call('del', unpack(a))"),
+        Reply::Int(0)
+    );
+    // Binary code loading fails.
+    assert!(t
+        .err("return loadstring(string.dump(function() return 1 end))()")
+        .contains("attempt to call a nil value"));
+    for body in [
+        "setmetatable(_G, {})",
+        "local g = getmetatable(_G) g.__index = {}",
+        "redis = function() return 1 end",
+        "_G = {}",
+        "redis.call = function() return 1 end",
+    ] {
+        assert!(
+            t.err(body).contains("Attempt to modify a readonly table"),
+            "{body}"
+        );
+    }
+    for lib in ["cjson.encode", "cmsgpack.pack", "bit.lshift", "struct.pack"] {
+        let name = lib.split('.').next().unwrap_or_default();
+        if matches!(t.eval(&format!("return type({name})")), Reply::Bulk(b) if &b[..] == b"table") {
+            let body = format!("{lib} = function() return 1 end");
+            assert!(
+                t.err(&body).contains("Attempt to modify a readonly table"),
+                "{body}"
+            );
+        }
+    }
+    assert!(t
+        .err("loadfile('some file')")
+        .contains("Script attempted to access nonexistent global variable 'loadfile'"));
+    assert!(t
+        .err("dofile('some file')")
+        .contains("Script attempted to access nonexistent global variable 'dofile'"));
+    assert!(t
+        .err("print('x')")
+        .contains("Script attempted to access nonexistent global variable 'print'"));
+    // error_reply / status_reply.
+    assert_eq!(
+        t.eval("return redis.error_reply('MY_ERR_CODE custom msg')"),
+        Reply::err("MY_ERR_CODE custom msg")
+    );
+    assert_eq!(t.eval("return redis.error_reply('')"), Reply::err("ERR "));
+    assert_eq!(t.eval("return {err=''}"), Reply::err(""));
+    assert_eq!(
+        t.eval("return redis.status_reply('MY_OK_CODE custom msg')"),
+        Reply::status("MY_OK_CODE custom msg")
+    );
+    assert_eq!(
+        t.eval("local status, res = pcall(function() return 1 end); return 'status: ' .. tostring(status) .. ' result: ' .. res"),
+        bulk("status: true result: 1")
+    );
+    assert_eq!(
+        t.eval("local status, res = pcall(function() return foo end); return 'status: ' .. tostring(status) .. ' result: ' .. res"),
+        bulk("status: false result: user_script:1: Script attempted to access nonexistent global variable 'foo'")
+    );
+    assert!(t
+        .err("local x={} return redis.call('ping', x)")
+        .starts_with("ERR Lua redis lib command arguments must be strings or integers"));
+    assert_eq!(t.eval("return redis.call('echo', 'asdf')"), bulk("asdf"));
+    // PRNG seeding.
+    let r1 = t.eval_args(
+        "math.randomseed(ARGV[1]); return tostring(math.random())",
+        &[],
+        &["10"],
+    );
+    let r2 = t.eval_args(
+        "math.randomseed(ARGV[1]); return tostring(math.random())",
+        &[],
+        &["10"],
+    );
+    let r3 = t.eval_args(
+        "math.randomseed(ARGV[1]); return tostring(math.random())",
+        &[],
+        &["20"],
+    );
+    assert_eq!(r1, r2);
+    assert_ne!(r2, r3);
+    let a = t.eval("return tostring(math.random())");
+    let b2 = t.eval("return tostring(math.random())");
+    assert_ne!(a, b2);
+}
+
+#[test]
+fn error_stats_flag() {
+    let mut t = T::new();
+    t.eval("return redis.call('wrongtype')");
+    assert!(t.e.last_error_counted());
+    t.eval("return redis.pcall('wrongtype')");
+    assert!(t.e.last_error_counted());
+    t.eval("return redis.error_reply('X y')");
+    assert!(!t.e.last_error_counted());
+    t.eval("error('x')");
+    assert!(!t.e.last_error_counted());
+    t.eval("return 1");
+    assert!(!t.e.last_error_counted());
+}
+
+#[test]
+fn no_leak_across_many_runs() {
+    let mut t = T::new();
+    t.eval("return redis.call('incr', KEYS[1])");
+    let before = t.e.stats().used_memory_lua;
+    for _ in 0..10_000 {
+        t.eval_args("return redis.call('incr',KEYS[1])", &["x"], &[]);
+    }
+    assert_eq!(t.h.db.get(&b("x")), Some(&b("10000")));
+    let after = t.e.stats().used_memory_lua;
+    assert!(
+        after < before + 200 * 1024,
+        "Lua memory grew from {before} to {after}"
+    );
+}

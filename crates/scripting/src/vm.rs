@@ -46,6 +46,8 @@ struct ErrorInfo {
     msg: Option<Vec<u8>>,
     source: Option<String>,
     line: Option<String>,
+    /// The error came from a command, which already counted it.
+    ignore_stats: bool,
 }
 
 /// The raw pointer to the running script's host.
@@ -172,6 +174,7 @@ pub struct LuaVm {
     /// Lua's own `next`, for walking returned maps and sets.
     next: Function,
     runs: u32,
+    last_error_counted: bool,
 }
 
 /// Converts a Lua argument of a `redis.*` call to a command argument:
@@ -312,6 +315,7 @@ impl LuaVm {
             handler,
             next,
             runs: 0,
+            last_error_counted: false,
         };
         vm.install_hook()?;
         Ok(vm)
@@ -458,6 +462,7 @@ impl LuaVm {
         let resp3 = ctx.resp.get() == 3;
         let killed = ctx.killed.borrow_mut().take();
         let info = ctx.error.borrow_mut().take();
+        self.last_error_counted = false;
         let reply = match (result, killed) {
             (_, Some(kill)) => {
                 let text = match &kill {
@@ -472,8 +477,17 @@ impl LuaVm {
                 let ok = matches!(mv.pop_front(), Some(Value::Boolean(true)));
                 let v = mv.pop_front().unwrap_or(Value::Nil);
                 if ok {
+                    if let Value::Table(t) = &v {
+                        self.last_error_counted =
+                            matches!(t.raw_get::<Value>("err"), Ok(Value::String(_)))
+                                && matches!(
+                                    t.raw_get::<Value>("ignore_error_stats_update"),
+                                    Ok(Value::Boolean(true))
+                                );
+                    }
                     convert::lua_to_reply(v, resp3, &self.next)
                 } else if let Some(info) = info {
+                    self.last_error_counted = info.ignore_stats;
                     self.error_reply(name, info)
                 } else {
                     // The handler did not run: out of memory, or an error
@@ -493,6 +507,14 @@ impl LuaVm {
         // `setfenv` gone, but stay safe): restore them for the next one.
         let _ = self.lua.set_globals(self.env.clone());
         reply
+    }
+
+    /// True if the error reply of the last [`LuaVm::run`] repeats an error
+    /// a command already returned (and counted in the error stats): Redis's
+    /// `ERR_REPLY_FLAG_NO_STATS_UPDATE`. The server should then not count
+    /// the script's error reply again in `errorstats`.
+    pub fn last_error_counted(&self) -> bool {
+        self.last_error_counted
     }
 
     fn set_args(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<()> {
@@ -560,6 +582,10 @@ impl LuaVm {
                             }
                         }
                     }
+                    info.ignore_stats = matches!(
+                        t.get::<Value>("ignore_error_stats_update"),
+                        Ok(Value::Boolean(true))
+                    );
                     if let Ok(Value::String(s)) = t.get::<Value>("source") {
                         info.source = Some(s.to_string_lossy());
                     }
