@@ -69,6 +69,14 @@ mod tests {
             r#"select(2, pcall(bit.tobit))"#,
             r#"true bad argument #1 to '?' (number expected, got no value)"#,
         ),
+        (
+            r#"(function() local t = {} for i = 1, 7997 do t[i] = 1 end return bit.bor(unpack(t)) end)()"#,
+            r#"true 1"#,
+        ),
+        (
+            r#"(function() local t = {} for i = 1, 7996 do t[i] = 1 end return #struct.pack(string.rep("b", 7996), unpack(t)) end)()"#,
+            r#"true 7996"#,
+        ),
     ];
 
     #[test]

@@ -395,6 +395,44 @@ mod tests {
     }
 
     #[test]
+    fn strtod_matches_c_strtod_via_lua() {
+        // Lua's `tonumber` is C's strtod on the whole string.
+        let lua = mlua::Lua::new();
+        let tonumber: mlua::Function = lua.load("return tonumber").eval().unwrap();
+        let mut seed: u64 = 0xdead_beef_1234_5678;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20000 {
+            let mut s = String::new();
+            if next() % 3 == 0 {
+                s.push('-');
+            }
+            for _ in 0..(next() % 25) {
+                s.push((b'0' + (next() % 10) as u8) as char);
+            }
+            if next() % 2 == 0 {
+                s.push('.');
+                for _ in 0..(next() % 25) {
+                    s.push((b'0' + (next() % 10) as u8) as char);
+                }
+            }
+            if next() % 2 == 0 {
+                s.push('e');
+                s.push_str(&format!("{}", (next() % 700) as i64 - 350));
+            }
+            let want: Option<f64> = tonumber.call(s.as_str()).unwrap();
+            let got = strtod(s.as_bytes(), 0)
+                .filter(|&(_, end)| end == s.len())
+                .map(|x| x.0);
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{s}");
+        }
+    }
+
+    #[test]
     fn casts() {
         assert_eq!(f64_to_u64(f64::NAN), 1 << 63);
         assert_eq!(f64_to_u64(2f64.powi(64)), 0);
