@@ -177,8 +177,10 @@ pub struct Engine {
     pub start_time: Instant,
     pub start_unix_ms: u64,
     pub lastsave_unix: u64,
-    /// Keys watched by clients: (db, key) → watching clients.
-    pub watched_keys: HashMap<(usize, Bytes), Vec<ClientId>>,
+    /// Keys watched by clients: (db, key) → watching clients, each with
+    /// "the key was already expired when WATCH ran" (such a key being
+    /// deleted is no change, as in Redis).
+    pub watched_keys: HashMap<(usize, Bytes), Vec<(ClientId, bool)>>,
     /// Clients whose WATCHed keys were modified.
     pub watch_dirty: HashSet<ClientId>,
     /// `notify-keyspace-events` as class bits (0 = off).
@@ -324,7 +326,7 @@ impl Engine {
     pub fn unwatch_all(&mut self, c: &mut Client) {
         for (db, key) in c.watched.drain(..) {
             if let Some(v) = self.watched_keys.get_mut(&(db, key.clone())) {
-                v.retain(|&id| id != c.id);
+                v.retain(|&(id, _)| id != c.id);
                 if v.is_empty() {
                     self.watched_keys.remove(&(db, key));
                 }
@@ -473,18 +475,38 @@ impl Engine {
         if self.watched_keys.is_empty() {
             return;
         }
-        if let Some(ids) = self.watched_keys.get(&(db, Bytes::copy_from_slice(key))) {
-            for id in ids {
-                self.watch_dirty.insert(*id);
+        let Some(ids) = self.watched_keys.get_mut(&(db, Bytes::copy_from_slice(key))) else {
+            return;
+        };
+        let exists = self.dbs.get(db).is_some_and(|d| d.dict.get(key).is_some());
+        for (id, expired_at_watch) in ids.iter_mut() {
+            if *expired_at_watch {
+                if !exists {
+                    // The stale key was deleted: logically no change.
+                    *expired_at_watch = false;
+                    continue;
+                }
+                *expired_at_watch = false;
             }
+            self.watch_dirty.insert(*id);
         }
     }
 
-    /// Invalidates every WATCH on a database (FLUSHDB, SWAPDB...).
+    /// Invalidates the WATCHes on the keys of a database that is about to
+    /// be emptied or replaced (FLUSHDB, FLUSHALL with `None`, SWAPDB): only
+    /// keys that exist count, and stale keys already expired at WATCH time
+    /// do not (Redis's `touchAllWatchedKeysInDb`). Call it before the change.
     pub fn signal_flushed(&mut self, db: Option<usize>) {
-        for ((d, _), ids) in &self.watched_keys {
-            if db.is_none() || db == Some(*d) {
-                for id in ids {
+        for ((d, key), ids) in &self.watched_keys {
+            if db.is_some() && db != Some(*d) {
+                continue;
+            }
+            let exists = self.dbs.get(*d).is_some_and(|x| x.dict.get(key).is_some());
+            if !exists {
+                continue;
+            }
+            for (id, expired_at_watch) in ids {
+                if !*expired_at_watch {
                     self.watch_dirty.insert(*id);
                 }
             }
