@@ -21,7 +21,7 @@ fn barg(lua: &Lua, args: &Args, idx: usize) -> LibResult<u32> {
             idx as i32,
             format!(
                 "number expected, got {}",
-                crate::glue::type_name(args.get(idx))
+                crate::glue::type_name(args.get(idx).as_ref())
             ),
         );
     }

@@ -97,7 +97,7 @@ fn enum_option(
 ) -> LibResult<Value> {
     match args.get(idx) {
         None | Some(Value::Nil) => {}
-        Some(Value::Boolean(b)) => *setting = i32::from(*b),
+        Some(Value::Boolean(b)) => *setting = i32::from(b),
         Some(_) => {
             let mut name = args.check_bytes(lua, idx)?;
             if let Some(nul) = name.iter().position(|&c| c == 0) {
@@ -365,7 +365,7 @@ fn encode(lua: &Lua, cfg: &Shared, args: Args) -> LibResult<Ret> {
     let mut buf = Vec::new();
     let mut frames = Vec::new();
     let mut result: Result<(), Vec<u8>> = Ok(());
-    let value = args.0.into_iter().next().unwrap_or(Value::Nil);
+    let value = args.get(1).unwrap_or(Value::Nil);
     // SAFETY: the closure only uses the Lua C API on the stack `exec_raw`
     // prepared (the value at index 1), within the slots it checks, and owns
     // nothing that needs dropping.
@@ -797,7 +797,7 @@ fn decode(lua: &Lua, cfg: &Shared, args: Args) -> LibResult<Ret> {
         frames: Vec::new(),
     };
     let mut result: Result<(), Vec<u8>> = Ok(());
-    let arg = args.0.into_iter().next().unwrap_or(Value::Nil);
+    let arg = args.get(1).unwrap_or(Value::Nil);
     // SAFETY: the closure builds the decoded value with the Lua C API on the
     // stack prepared by `exec_raw` (the JSON text at index 1), checking stack
     // space as it descends; everything it owns lives outside of it.

@@ -203,8 +203,9 @@ fn pack(lua: &Lua, args: &Args) -> LibResult<Ret> {
         return arg_err(0, "Too many arguments for MessagePack pack.");
     }
     let mut buf = Vec::new();
-    for (i, v) in args.0.iter().enumerate() {
-        encode_value(&mut buf, v, 0, nargs + i as i64 + 1)?;
+    for i in 1..=args.top() {
+        let v = args.get(i).unwrap_or(Value::Nil);
+        encode_value(&mut buf, &v, 0, nargs + i as i64)?;
     }
     Ok(Ret::one(Value::String(lua.create_string(&buf)?)))
 }

@@ -90,48 +90,85 @@ unsafe fn ensure_stack(l: *mut ffi::lua_State, n: c_int) {
     }
 }
 
+/// Calls with more arguments than this pass them to the mlua callback in a
+/// table: mlua reserves stack space per argument and per result on top of
+/// what is used, which would fail near `LUAI_MAXCSTACK` where C does not.
+const PACK_ARGS_ABOVE: c_int = 32;
+
+static ARGS_SENTINEL: u8 = 0;
+
+fn args_sentinel() -> *mut c_void {
+    ptr::addr_of!(ARGS_SENTINEL) as *mut c_void
+}
+
 unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
     let nargs = ffi::lua_gettop(l);
-    ensure_stack(l, 2);
-    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
-    ffi::lua_insert(l, 1);
-    ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
-    let n = ffi::lua_gettop(l);
+    // Index of the first result once the callback returned.
+    let base;
+    if nargs <= PACK_ARGS_ABOVE {
+        ensure_stack(l, 2);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
+        base = 1;
+    } else {
+        // A C function always has LUA_MINSTACK (20) free slots above its
+        // arguments; this uses 5 of them.
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_pushlightuserdata(l, args_sentinel());
+        ffi::lua_createtable(l, nargs, 0);
+        for i in 1..=nargs {
+            ffi::lua_pushvalue(l, i);
+            ffi::lua_rawseti_(l, -2, i);
+        }
+        ffi::lua_pushnumber(l, f64::from(nargs));
+        ffi::lua_call(l, 3, ffi::LUA_MULTRET);
+        base = nargs + 1;
+    }
+    let n = ffi::lua_gettop(l) - base + 1;
     if n < 3
-        || ffi::lua_type(l, 1) != ffi::LUA_TLIGHTUSERDATA
-        || ffi::lua_touserdata(l, 1) != sentinel()
+        || ffi::lua_type(l, base) != ffi::LUA_TLIGHTUSERDATA
+        || ffi::lua_touserdata(l, base) != sentinel()
     {
         return n;
     }
-    let code = ffi::lua_tonumber(l, 2) as i64;
+    let code = ffi::lua_tonumber(l, base + 1) as i64;
     match code {
         CODE_MSG => {
+            ffi::lua_settop(l, base + 2);
             ffi::luaL_where(l, 1);
-            ffi::lua_pushvalue(l, 3);
+            ffi::lua_pushvalue(l, base + 2);
             ffi::lua_concat(l, 2);
             ffi::lua_error(l)
         }
         CODE_RAW => {
-            ffi::lua_settop(l, 3);
+            ffi::lua_settop(l, base + 2);
             ffi::lua_error(l)
         }
         CODE_ARG if n >= 4 => {
-            let narg = ffi::lua_tonumber(l, 3) as c_int;
-            let msg = ffi::lua_tolstring(l, 4, ptr::null_mut());
+            ffi::lua_settop(l, base + 3);
+            let narg = ffi::lua_tonumber(l, base + 2) as c_int;
+            let msg = ffi::lua_tolstring(l, base + 3, ptr::null_mut());
             ffi::luaL_argerror(l, narg, msg);
             0
         }
         CODE_MANY if n >= 4 => {
-            let cnt = ffi::lua_tonumber(l, 4) as c_int;
-            ffi::lua_settop(l, 3);
-            ffi::lua_replace(l, 1);
-            ffi::lua_settop(l, 1);
+            // The results go right above the arguments, as in C; the table
+            // holding them waits in upvalue 2 meanwhile.
+            let cnt = ffi::lua_tonumber(l, base + 3) as c_int;
+            ffi::lua_settop(l, base + 2);
+            ffi::lua_replace(l, ffi::lua_upvalueindex(2));
+            ffi::lua_settop(l, base - 1);
             if cnt <= 0 {
                 return 0;
             }
             ensure_stack(l, cnt);
             for i in 1..=cnt {
-                ffi::lua_rawgeti_(l, 1, i);
+                ffi::lua_rawgeti_(l, ffi::lua_upvalueindex(2), i);
+            }
+            if ffi::lua_checkstack(l, 1) != 0 {
+                ffi::lua_pushnil(l);
+                ffi::lua_replace(l, ffi::lua_upvalueindex(2));
             }
             cnt
         }
@@ -178,7 +215,8 @@ where
     // `exec_raw` placed on the stack.
     unsafe {
         lua.exec_raw::<Function>(inner, |state| {
-            ffi::lua_pushcclosure(state, trampoline, 1);
+            ffi::lua_pushnil(state);
+            ffi::lua_pushcclosure(state, trampoline, 2);
         })
     }
 }
@@ -205,26 +243,72 @@ pub(crate) fn type_name(v: Option<&Value>) -> &'static str {
     }
 }
 
-/// The arguments of a call, addressed 1-based like the Lua stack.
-pub(crate) struct Args(pub(crate) Vec<Value>);
+/// The arguments of a call, addressed 1-based like the Lua stack. Large
+/// argument lists arrive packed in a table and are read on demand.
+pub(crate) struct Args {
+    vals: Vec<Value>,
+    packed: Option<(Table, usize)>,
+    nil_mark: bool,
+}
 
 impl Args {
     /// Wraps the values mlua passed to the callback.
     pub(crate) fn new(m: MultiValue) -> Args {
-        Args(m.into_iter().collect())
+        let mut vals: Vec<Value> = m.into_iter().collect();
+        if vals.len() == 3
+            && matches!(&vals[0], Value::LightUserData(LightUserData(p)) if *p == args_sentinel())
+        {
+            let n = match &vals[2] {
+                Value::Integer(n) => *n as usize,
+                Value::Number(n) => *n as usize,
+                _ => 0,
+            };
+            if let Value::Table(t) = vals.swap_remove(1) {
+                return Args {
+                    vals: Vec::new(),
+                    packed: Some((t, n)),
+                    nil_mark: false,
+                };
+            }
+        }
+        Args::from_vec(vals)
+    }
+
+    /// Arguments given directly.
+    pub(crate) fn from_vec(vals: Vec<Value>) -> Args {
+        Args {
+            vals,
+            packed: None,
+            nil_mark: false,
+        }
+    }
+
+    /// Makes the slot just above the last argument read as nil instead of
+    /// "no value" (for C code that pushed a nil mark there).
+    pub(crate) fn with_nil_mark(mut self) -> Args {
+        self.nil_mark = true;
+        self
     }
 
     /// `lua_gettop`.
     pub(crate) fn top(&self) -> usize {
-        self.0.len()
+        match &self.packed {
+            Some((_, n)) => *n,
+            None => self.vals.len(),
+        }
     }
 
     /// Argument `i` (1-based), `None` when absent.
-    pub(crate) fn get(&self, i: usize) -> Option<&Value> {
+    pub(crate) fn get(&self, i: usize) -> Option<Value> {
         if i == 0 {
-            None
-        } else {
-            self.0.get(i - 1)
+            return None;
+        }
+        if i > self.top() {
+            return (self.nil_mark && i == self.top() + 1).then_some(Value::Nil);
+        }
+        match &self.packed {
+            Some((t, _)) => Some(t.raw_get(i as i64).unwrap_or(Value::Nil)),
+            None => self.vals.get(i - 1).cloned(),
         }
     }
 
@@ -236,16 +320,19 @@ impl Args {
     fn type_error<T>(&self, i: usize, expected: &str) -> LibResult<T> {
         arg_err(
             i as i32,
-            format!("{expected} expected, got {}", type_name(self.get(i))),
+            format!(
+                "{expected} expected, got {}",
+                type_name(self.get(i).as_ref())
+            ),
         )
     }
 
     /// `lua_tonumber`, with `None` where `lua_isnumber` is false.
     pub(crate) fn to_number(&self, lua: &Lua, i: usize) -> LibResult<Option<f64>> {
         Ok(match self.get(i) {
-            Some(Value::Number(n)) => Some(*n),
-            Some(Value::Integer(n)) => Some(*n as f64),
-            Some(v @ Value::String(_)) => lua.coerce_number(v.clone())?,
+            Some(Value::Number(n)) => Some(n),
+            Some(Value::Integer(n)) => Some(n as f64),
+            Some(v @ Value::String(_)) => lua.coerce_number(v)?,
             _ => None,
         })
     }
@@ -276,12 +363,10 @@ impl Args {
     pub(crate) fn check_bytes(&self, lua: &Lua, i: usize) -> LibResult<Vec<u8>> {
         match self.get(i) {
             Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
-            Some(v @ (Value::Number(_) | Value::Integer(_))) => {
-                match lua.coerce_string(v.clone())? {
-                    Some(s) => Ok(s.as_bytes().to_vec()),
-                    None => self.type_error(i, "string"),
-                }
-            }
+            Some(v @ (Value::Number(_) | Value::Integer(_))) => match lua.coerce_string(v)? {
+                Some(s) => Ok(s.as_bytes().to_vec()),
+                None => self.type_error(i, "string"),
+            },
             _ => self.type_error(i, "string"),
         }
     }

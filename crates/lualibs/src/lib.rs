@@ -77,6 +77,46 @@ mod tests {
             r#"(function() local t = {} for i = 1, 7996 do t[i] = 1 end return #struct.pack(string.rep("b", 7996), unpack(t)) end)()"#,
             r#"true 7996"#,
         ),
+        (
+            r##"(function() local t = {} for i = 1, 7996 do t[i] = 1 end return select("#", cmsgpack.unpack(string.rep("\1", 3), unpack(t))) end)()"##,
+            r#"true 3"#,
+        ),
+        (
+            r##"(function() local t = {} for i = 1, 7997 do t[i] = 1 end return select("#", cmsgpack.unpack(string.rep("\1", 3), unpack(t))) end)()"##,
+            r#"false user_script:1: stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"#,
+        ),
+        (
+            r##"(function() local t = {} for i = 1, 7996 do t[i] = 1 end return select("#", struct.unpack("bb", "\1\2", 1, unpack(t))) end)()"##,
+            r#"false user_script:1: stack overflow (too many results)"#,
+        ),
+        (
+            r#"(function() local t = {} for i = 1, 7997 do t[i] = "1" end return bit.bor(unpack(t)) end)()"#,
+            r#"true 1"#,
+        ),
+        (
+            r#"(function() local t = {} for i = 1, 7996 do t[i] = "x" end return #struct.pack(string.rep("c1", 7996), unpack(t)) end)()"#,
+            r#"true 7996"#,
+        ),
+        (
+            r##"(function() local t = {} for i = 1, 7993 do t[i] = 1 end return select("#", struct.unpack("bb", "\1\2", 1, unpack(t))) end)()"##,
+            r#"true 3"#,
+        ),
+        (
+            r#"(function() local t = {} for i = 1, 4000 do t[i] = "s" .. i end return #cmsgpack.pack(unpack(t)) end)()"#,
+            r#"true 22893"#,
+        ),
+        (
+            r##"(function() local t = {} for i = 1, 4000 do t[i] = "s" .. i end return select("#", cmsgpack.unpack(cmsgpack.pack(unpack(t)))) end)()"##,
+            r#"true 4000"#,
+        ),
+        (
+            r#"(function() local t = {} for i = 1, 100 do t[i] = i end return cjson.encode(unpack(t)) end)()"#,
+            r#"false user_script:1: bad argument #1 to 'encode' (expected 1 argument)"#,
+        ),
+        (
+            r#"(function() local t = {} for i = 1, 100 do t[i] = i end return bit.band(unpack(t)), bit.tohex(unpack(t)) end)()"#,
+            r#"true 0 01"#,
+        ),
     ];
 
     #[test]

@@ -178,11 +178,6 @@ fn endian_bytes<const N: usize>(mut b: [u8; N], little: bool) -> [u8; N] {
 
 fn pack(lua: &Lua, args: &Args) -> LibResult<Ret> {
     let mut fmt = Fmt::new(args.check_bytes(lua, 1)?);
-    // The C code pushes a nil "mark" above its arguments: a missing
-    // argument right after the last one is seen as nil, not "no value".
-    let mut marked = Args(args.0.clone());
-    marked.0.push(Value::Nil);
-    let args = &marked;
     let mut h = Header::default();
     let mut arg = 2usize;
     let mut total = 0usize;
@@ -277,7 +272,7 @@ fn unpack(lua: &Lua, args: &Args) -> LibResult<Ret> {
             b'c' => {
                 if size == 0 {
                     let prev = match res.last() {
-                        Some(v) => Args(vec![v.clone()]).to_number(lua, 1)?,
+                        Some(v) => Args::from_vec(vec![v.clone()]).to_number(lua, 1)?,
                         None => None,
                     };
                     let Some(n) = prev else {
@@ -330,12 +325,19 @@ fn size(lua: &Lua, args: &Args) -> LibResult<Ret> {
 pub fn register(lua: &Lua) -> mlua::Result<()> {
     let t = lua.create_table()?;
     type F = fn(&Lua, &Args) -> LibResult<Ret>;
-    let funcs: [(&str, F); 3] = [("pack", pack), ("unpack", unpack), ("size", size)];
-    for (name, f) in funcs {
-        t.raw_set(
-            name,
-            make_fn(lua, move |lua, m: MultiValue| f(lua, &Args::new(m)))?,
-        )?;
+    // `pack` pushes a nil "mark" above its arguments in C: a missing
+    // argument right after the last one is seen as nil, not "no value".
+    let funcs: [(&str, F, bool); 3] = [
+        ("pack", pack, true),
+        ("unpack", unpack, false),
+        ("size", size, false),
+    ];
+    for (name, f, mark) in funcs {
+        let func = make_fn(lua, move |lua, m: MultiValue| {
+            let args = Args::new(m);
+            f(lua, &if mark { args.with_nil_mark() } else { args })
+        })?;
+        t.raw_set(name, func)?;
     }
     set_global(lua, "struct", t)
 }
