@@ -104,13 +104,12 @@ fn args_sentinel() -> *mut c_void {
 unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
     let nargs = ffi::lua_gettop(l);
     // Index of the first result once the callback returned.
-    let base;
-    if nargs <= PACK_ARGS_ABOVE {
+    let base = if nargs <= PACK_ARGS_ABOVE {
         ensure_stack(l, 2);
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
         ffi::lua_insert(l, 1);
         ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
-        base = 1;
+        1
     } else {
         // A C function always has LUA_MINSTACK (20) free slots above its
         // arguments; this uses 5 of them.
@@ -123,8 +122,8 @@ unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
         }
         ffi::lua_pushnumber(l, f64::from(nargs));
         ffi::lua_call(l, 3, ffi::LUA_MULTRET);
-        base = nargs + 1;
-    }
+        nargs + 1
+    };
     let n = ffi::lua_gettop(l) - base + 1;
     if n < 3
         || ffi::lua_type(l, base) != ffi::LUA_TLIGHTUSERDATA
