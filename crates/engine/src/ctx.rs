@@ -21,6 +21,8 @@ pub struct Ctx<'a> {
 
 /// Keyspace event classes (`notify-keyspace-events` letters).
 pub mod notify {
+    pub const KEYSPACE: u32 = 1 << 0; // K
+    pub const KEYEVENT: u32 = 1 << 1; // E
     pub const GENERIC: u32 = 1 << 2; // g
     pub const STRING: u32 = 1 << 3; // $
     pub const LIST: u32 = 1 << 4; // l
@@ -30,8 +32,12 @@ pub mod notify {
     pub const EXPIRED: u32 = 1 << 8; // x
     pub const EVICTED: u32 = 1 << 9; // e
     pub const STREAM: u32 = 1 << 10; // t
-    pub const KEY_MISS: u32 = 1 << 11; // m
-    pub const NEW: u32 = 1 << 13; // n
+    pub const KEY_MISS: u32 = 1 << 11; // m (not part of A)
+    pub const MODULE: u32 = 1 << 13; // d
+    pub const NEW: u32 = 1 << 14; // n (not part of A)
+    /// `A`: every class but `m` and `n`.
+    pub const ALL: u32 =
+        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 }
 
 impl<'a> Ctx<'a> {

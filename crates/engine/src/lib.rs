@@ -196,6 +196,8 @@ pub struct Engine {
     pub depth: u32,
     /// Random source for RANDOMKEY, SPOP and friends.
     pub rng: rand::rngs::SmallRng,
+    /// Pub/Sub subscriptions.
+    pub pubsub: cmd::pubsub::PubSub,
 }
 
 impl Engine {
@@ -226,6 +228,7 @@ impl Engine {
             exit_code: 0,
             depth: 0,
             rng: rand::rngs::SmallRng::from_os_rng(),
+            pubsub: Default::default(),
             config,
         };
         e.config_changed();
