@@ -8,6 +8,7 @@
 //! Loading an EVAL-cached script makes it permanent.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use bytes::Bytes;
 use lunakv_protocol::{parse_i64, Reply};
@@ -82,8 +83,8 @@ struct Script {
 /// The EVAL script engine: one Lua VM and the script cache.
 pub struct ScriptEngine {
     vm: LuaVm,
-    scripts: HashMap<String, Script>,
-    lru: BTreeMap<u64, String>,
+    scripts: HashMap<Rc<str>, Script>,
+    lru: BTreeMap<u64, Rc<str>>,
     tick: u64,
     bodies_memory: usize,
     evicted: u64,
@@ -157,7 +158,7 @@ impl ScriptEngine {
         read_only: bool,
     ) -> Reply {
         let sha = sha1_hex(body);
-        if self.scripts.contains_key(&sha) {
+        if self.scripts.contains_key(sha.as_str()) {
             self.touch(&sha);
         } else if let Err(e) = self.create(&sha, body, true) {
             return e;
@@ -179,7 +180,7 @@ impl ScriptEngine {
             return noscript_error();
         }
         let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-        if !self.scripts.contains_key(&sha) {
+        if !self.scripts.contains_key(sha.as_str()) {
             return noscript_error();
         }
         self.touch(&sha);
@@ -190,7 +191,7 @@ impl ScriptEngine {
     /// returns its SHA1, or the shebang / compilation error.
     pub fn load(&mut self, body: &[u8]) -> Result<String, Reply> {
         let sha = sha1_hex(body);
-        if let Some(s) = self.scripts.get_mut(&sha) {
+        if let Some(s) = self.scripts.get_mut(sha.as_str()) {
             if let Some(tick) = s.lru.take() {
                 self.lru.remove(&tick);
             }
@@ -205,7 +206,7 @@ impl ScriptEngine {
         sha.len() == 40
             && self
                 .scripts
-                .contains_key(&String::from_utf8_lossy(sha).to_ascii_lowercase())
+                .contains_key(String::from_utf8_lossy(sha).to_ascii_lowercase().as_str())
     }
 
     /// `SCRIPT FLUSH`: drops every script and starts a fresh Lua VM, as
@@ -223,7 +224,7 @@ impl ScriptEngine {
     /// The body of a cached script (to propagate EVALSHA as EVAL).
     pub fn body(&self, sha: &str) -> Option<Bytes> {
         self.scripts
-            .get(&sha.to_ascii_lowercase())
+            .get(sha.to_ascii_lowercase().as_str())
             .map(|s| s.body.clone())
     }
 
@@ -239,10 +240,14 @@ impl ScriptEngine {
                 return None;
             }
             self.scripts
-                .get(&String::from_utf8_lossy(body_or_sha).to_ascii_lowercase())?
+                .get(
+                    String::from_utf8_lossy(body_or_sha)
+                        .to_ascii_lowercase()
+                        .as_str(),
+                )?
                 .flags
         } else {
-            match self.scripts.get(&sha1_hex(body_or_sha)) {
+            match self.scripts.get(sha1_hex(body_or_sha).as_str()) {
                 Some(s) => s.flags,
                 None => parse_shebang(body_or_sha).ok()?.0,
             }
@@ -273,10 +278,11 @@ impl ScriptEngine {
             return;
         };
         if let Some(old) = s.lru {
-            self.lru.remove(&old);
-            self.tick += 1;
-            s.lru = Some(self.tick);
-            self.lru.insert(self.tick, sha.to_string());
+            if let Some(key) = self.lru.remove(&old) {
+                self.tick += 1;
+                s.lru = Some(self.tick);
+                self.lru.insert(self.tick, key);
+            }
         }
     }
 
@@ -299,14 +305,18 @@ impl ScriptEngine {
                 }
             }
             self.tick += 1;
-            self.lru.insert(self.tick, sha.to_string());
+            self.lru.insert(self.tick, Rc::from(sha));
             Some(self.tick)
         } else {
             None
         };
         self.bodies_memory += body.len() + 40;
+        let key: Rc<str> = match lru.and_then(|t| self.lru.get(&t)) {
+            Some(k) => k.clone(),
+            None => Rc::from(sha),
+        };
         self.scripts.insert(
-            sha.to_string(),
+            key,
             Script {
                 func,
                 body: Bytes::copy_from_slice(body),

@@ -77,6 +77,7 @@ pub(crate) const REPLACEMENTS: &[(&str, &str, ffi::lua_CFunction)] = &[
     ("", "loadstring", sb_loadstring),
     ("", "load", sb_load),
     ("table", "insert", sb_tinsert),
+    ("table", "foreach", sb_tforeach),
     ("math", "random", sb_random),
     ("math", "randomseed", sb_randomseed),
 ];
@@ -488,6 +489,26 @@ unsafe fn call_packed(l: *mut ffi::lua_State, raise: bool) -> c_int {
     }
     ffi::lua_pop(l, 1);
     1
+}
+
+/// `table.foreach(t, f)` (Lua 5.1's) that iterates a proxy's table.
+unsafe extern "C-unwind" fn sb_tforeach(l: *mut ffi::lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    ffi::luaL_checktype(l, 2, ffi::LUA_TFUNCTION);
+    ffi::lua_settop(l, 2);
+    map_in_place(l, 1, REAL_OF);
+    ffi::lua_pushnil(l);
+    while ffi::lua_next(l, 1) != 0 {
+        ffi::lua_pushvalue(l, 2);
+        ffi::lua_pushvalue(l, -3);
+        ffi::lua_pushvalue(l, -3);
+        ffi::lua_call(l, 2, 1);
+        if ffi::lua_type(l, -1) != ffi::LUA_TNIL {
+            return 1;
+        }
+        ffi::lua_pop(l, 2);
+    }
+    0
 }
 
 /// Redis's `redisLrand48`: the 48-bit linear congruential generator of

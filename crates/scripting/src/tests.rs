@@ -1399,3 +1399,33 @@ fn no_leak_across_many_runs() {
         "Lua memory grew from {before} to {after}"
     );
 }
+
+/// Rough per-EVAL cost: `cargo test -p lunakv-scripting bench_eval -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_eval() {
+    let mut t = T::new();
+    let n = 200_000;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        t.eval_args("return redis.call('incr',KEYS[1])", &["x"], &[]);
+    }
+    let el = start.elapsed();
+    eprintln!("eval+incr: {:.2} us/op", el.as_secs_f64() * 1e6 / n as f64);
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        t.eval_args("return 1", &[], &[]);
+    }
+    let el = start.elapsed();
+    eprintln!(
+        "eval return 1: {:.2} us/op",
+        el.as_secs_f64() * 1e6 / n as f64
+    );
+    let start = std::time::Instant::now();
+    t.eval("for i = 1, 1000000 do redis.call('incr', 'y') end");
+    let el = start.elapsed();
+    eprintln!(
+        "redis.call in a loop: {:.3} us/call",
+        el.as_secs_f64() * 1e6 / 1e6
+    );
+}

@@ -239,7 +239,9 @@ fn wrap(lua: &Lua, f: Function, raise: bool) -> mlua::Result<Function> {
 }
 
 /// Converts the arguments of `redis.call`-like functions, or the error
-/// table to raise.
+/// table to raise. This is the hot path of `redis.call`, so it reads the
+/// packed arguments straight off the Lua stack instead of creating one
+/// mlua value per argument.
 fn command_args(lua: &Lua, args: &Args) -> mlua::Result<Result<Vec<Bytes>, Value>> {
     if args.n == 0 {
         return Ok(Err(plain_error(
@@ -247,17 +249,44 @@ fn command_args(lua: &Lua, args: &Args) -> mlua::Result<Result<Vec<Bytes>, Value
             "Please specify at least one argument for this redis lib call",
         )?));
     }
-    let mut argv = Vec::with_capacity(args.n);
-    for i in 1..=args.n {
-        match lua_arg(&args.get(i)) {
-            Some(b) => argv.push(b),
-            None => {
-                return Ok(Err(plain_error(
-                    lua,
-                    "Lua redis lib command arguments must be strings or integers",
-                )?))
+    let n = args.n;
+    let mut argv: Vec<Bytes> = Vec::with_capacity(n);
+    let mut bad = false;
+    // SAFETY: the closure only reads the table given as its one argument
+    // (index 1) with `lua_rawgeti`, `lua_type`, `lua_tolstring` on strings
+    // and `lua_tonumber` on numbers, none of which can raise a Lua error,
+    // so no `longjmp` can cross the Rust values it touches. It pushes at
+    // most one value at a time and pops it.
+    unsafe {
+        lua.exec_raw::<()>(&args.t, |l| {
+            for i in 1..=n {
+                ffi::lua_rawgeti_(l, 1, i as std::ffi::c_int);
+                match ffi::lua_type(l, -1) {
+                    ffi::LUA_TSTRING => {
+                        let mut len = 0usize;
+                        let p = ffi::lua_tolstring(l, -1, &mut len) as *const u8;
+                        let bytes = if p.is_null() {
+                            &[][..]
+                        } else {
+                            std::slice::from_raw_parts(p, len)
+                        };
+                        argv.push(Bytes::copy_from_slice(bytes));
+                    }
+                    ffi::LUA_TNUMBER => argv.push(Bytes::from(fmt_g17(ffi::lua_tonumber(l, -1)))),
+                    _ => bad = true,
+                }
+                ffi::lua_pop(l, 1);
+                if bad {
+                    break;
+                }
             }
-        }
+        })?;
+    }
+    if bad {
+        return Ok(Err(plain_error(
+            lua,
+            "Lua redis lib command arguments must be strings or integers",
+        )?));
     }
     Ok(Ok(argv))
 }
