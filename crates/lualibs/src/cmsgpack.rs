@@ -15,10 +15,12 @@
 //! other unsupported types are encoded as nil. The decoder accepts the types
 //! the C decoder accepts (no bin/ext types) and needs no recursion.
 
-use mlua::{Lua, MultiValue, Table, Value};
+use std::os::raw::c_char;
+
+use mlua::{ffi, Lua, MultiValue, Table, Value};
 
 use crate::glue::{
-    arg_err, make_fn, msg_err, ret_values, set_global, Args, LibError, LibResult, Ret, MAX_C_STACK,
+    arg_err, make_fn, msg_err, set_global, Args, LibError, LibResult, Ret, MAX_C_STACK,
 };
 use crate::num::{f64_to_i32, f64_to_i64};
 
@@ -223,12 +225,6 @@ impl From<LibError> for DecodeStop {
     }
 }
 
-impl From<mlua::Error> for DecodeStop {
-    fn from(e: mlua::Error) -> Self {
-        DecodeStop::Err(LibError::Lua(e))
-    }
-}
-
 struct Cursor<'a> {
     s: &'a [u8],
     p: usize,
@@ -256,91 +252,72 @@ impl Cursor<'_> {
     }
 }
 
-enum Frame {
-    Array {
-        t: Table,
-        remaining: u64,
-        index: i64,
-    },
-    Map {
-        t: Table,
-        remaining: u64,
-        key: Option<Value>,
-    },
-}
-
 /// What the header at the cursor starts.
 enum Item {
-    Value(Value),
+    Nil,
+    Bool(bool),
+    Num(f64),
+    /// A string: its bytes are `s[start..start + len]`.
+    Str(usize, usize),
     Array(u64),
     Map(u64),
 }
 
-fn read_item(lua: &Lua, c: &mut Cursor<'_>) -> Result<Item, DecodeStop> {
+fn read_item(c: &mut Cursor<'_>) -> Result<Item, DecodeStop> {
     let b = c.byte(0);
-    let num = |x: f64| Ok(Item::Value(Value::Number(x)));
+    // A number of `size` bytes with value `v` (computed with bounds-checked
+    // reads; it is dropped when the input is too short).
+    fn fixed(c: &mut Cursor<'_>, size: usize, v: f64) -> Result<Item, DecodeStop> {
+        c.need(size)?;
+        c.p += size;
+        Ok(Item::Num(v))
+    }
     match b {
         0xcc => {
-            c.need(2)?;
-            let v = c.byte(1);
-            c.p += 2;
-            num(f64::from(v))
+            let v = f64::from(c.byte(1));
+            fixed(c, 2, v)
         }
         0xd0 => {
-            c.need(2)?;
-            let v = c.byte(1) as i8;
-            c.p += 2;
-            num(f64::from(v))
+            let v = f64::from(c.byte(1) as i8);
+            fixed(c, 2, v)
         }
         0xcd => {
-            c.need(3)?;
-            let v = c.be(1, 2);
-            c.p += 3;
-            num(v as f64)
+            let v = c.be(1, 2) as f64;
+            fixed(c, 3, v)
         }
         0xd1 => {
-            c.need(3)?;
-            let v = c.be(1, 2) as u16 as i16;
-            c.p += 3;
-            num(f64::from(v))
+            let v = f64::from(c.be(1, 2) as u16 as i16);
+            fixed(c, 3, v)
         }
         0xce => {
-            c.need(5)?;
-            let v = c.be(1, 4);
-            c.p += 5;
-            num(v as f64)
+            let v = c.be(1, 4) as f64;
+            fixed(c, 5, v)
         }
         0xd2 => {
-            c.need(5)?;
-            let v = c.be(1, 4) as u32 as i32;
-            c.p += 5;
-            num(f64::from(v))
+            let v = f64::from(c.be(1, 4) as u32 as i32);
+            fixed(c, 5, v)
         }
+        // lua_pushunsigned is lua_pushinteger on 64-bit builds, so uint64
+        // values above INT64_MAX come out negative, as in Redis.
         0xcf | 0xd3 => {
-            c.need(9)?;
-            let v = c.be(1, 8) as i64;
-            c.p += 9;
-            num(v as f64)
+            let v = c.be(1, 8) as i64 as f64;
+            fixed(c, 9, v)
+        }
+        0xca => {
+            let v = f64::from(f32::from_bits(c.be(1, 4) as u32));
+            fixed(c, 5, v)
+        }
+        0xcb => {
+            let v = f64::from_bits(c.be(1, 8));
+            fixed(c, 9, v)
         }
         0xc0 => {
             c.p += 1;
-            Ok(Item::Value(Value::Nil))
+            Ok(Item::Nil)
         }
         0xc3 | 0xc2 => {
             c.p += 1;
-            Ok(Item::Value(Value::Boolean(b == 0xc3)))
-        }
-        0xca => {
-            c.need(5)?;
-            let v = f32::from_bits(c.be(1, 4) as u32);
-            c.p += 5;
-            num(f64::from(v))
-        }
-        0xcb => {
-            c.need(9)?;
-            let v = f64::from_bits(c.be(1, 8));
-            c.p += 9;
-            num(v)
+            Ok(Item::Bool(b == 0xc3))
         }
         0xd9..=0xdb => {
             let hdr = match b {
@@ -352,9 +329,9 @@ fn read_item(lua: &Lua, c: &mut Cursor<'_>) -> Result<Item, DecodeStop> {
             let l = c.be(1, hdr - 1) as usize;
             c.p += hdr;
             c.need(l)?;
-            let s = lua.create_string(&c.s[c.p..c.p + l])?;
+            let start = c.p;
             c.p += l;
-            Ok(Item::Value(Value::String(s)))
+            Ok(Item::Str(start, l))
         }
         0xdc | 0xde => {
             c.need(3)?;
@@ -376,20 +353,14 @@ fn read_item(lua: &Lua, c: &mut Cursor<'_>) -> Result<Item, DecodeStop> {
                 Item::Map(l)
             })
         }
-        _ if b & 0x80 == 0 => {
-            c.p += 1;
-            num(f64::from(b))
-        }
-        _ if b & 0xe0 == 0xe0 => {
-            c.p += 1;
-            num(f64::from(b as i8))
-        }
+        _ if b & 0x80 == 0 => fixed(c, 1, f64::from(b)),
+        _ if b & 0xe0 == 0xe0 => fixed(c, 1, f64::from(b as i8)),
         _ if b & 0xe0 == 0xa0 => {
             let l = usize::from(b & 0x1f);
             c.need(1 + l)?;
-            let s = lua.create_string(&c.s[c.p + 1..c.p + 1 + l])?;
+            let start = c.p + 1;
             c.p += 1 + l;
-            Ok(Item::Value(Value::String(s)))
+            Ok(Item::Str(start, l))
         }
         _ if b & 0xf0 == 0x90 => {
             c.p += 1;
@@ -405,98 +376,123 @@ fn read_item(lua: &Lua, c: &mut Cursor<'_>) -> Result<Item, DecodeStop> {
 
 const TOO_MANY: &str = "too many return values at once; use unpack_one or unpack_limit instead.";
 
-/// Decodes one value, keeping the C decoder's stack accounting in `top`
-/// (the decoded value stays counted, as it stays on the C stack).
-fn decode_one(lua: &Lua, c: &mut Cursor<'_>, top: &mut i64) -> Result<Value, DecodeStop> {
-    let mut frames: Vec<Frame> = Vec::new();
-    loop {
-        c.need(1)?;
-        check_stack(*top, 1, TOO_MANY)?;
-        let mut v = match read_item(lua, c)? {
-            Item::Value(v) => {
-                *top += 1;
-                v
-            }
-            Item::Array(len) => {
-                let t = lua.create_table()?;
-                *top += 1;
-                check_stack(*top, 1, "in function mp_decode_to_lua_array")?;
-                if len > 0 {
-                    frames.push(Frame::Array {
-                        t,
-                        remaining: len,
-                        index: 1,
-                    });
-                    *top += 1;
-                    continue;
-                }
-                Value::Table(t)
-            }
-            Item::Map(len) => {
-                let t = lua.create_table()?;
-                *top += 1;
-                if len > 0 {
-                    frames.push(Frame::Map {
-                        t,
-                        remaining: len,
-                        key: None,
-                    });
-                    continue;
-                }
-                Value::Table(t)
-            }
-        };
-        // Store the finished value into its parents, closing every parent
-        // it completes.
+enum Frame {
+    Array { remaining: u64, index: i32 },
+    Map { remaining: u64, have_key: bool },
+}
+
+/// The state of one `unpack` call, kept outside the protected closure.
+struct Decoder<'a> {
+    c: Cursor<'a>,
+    /// The C decoder's stack height (arguments and decoded values), for
+    /// its `luaL_checkstack` limits.
+    top: i64,
+    frames: Vec<Frame>,
+}
+
+/// `lua_checkstack` on the real stack, which is never higher than the
+/// emulated one; failing it means running out of memory.
+unsafe fn real_check(l: *mut ffi::lua_State) -> Result<(), DecodeStop> {
+    if ffi::lua_checkstack(l, 1) == 0 {
+        return Err(LibError::Msg(format!("stack overflow ({TOO_MANY})").into_bytes()).into());
+    }
+    Ok(())
+}
+
+impl Decoder<'_> {
+    /// Decodes one value onto the Lua stack, building tables with the Lua
+    /// stack as the C decoder does, but iteratively.
+    unsafe fn decode_one(&mut self, l: *mut ffi::lua_State) -> Result<(), DecodeStop> {
         loop {
-            let Some(frame) = frames.last_mut() else {
-                return Ok(v);
-            };
-            match frame {
-                Frame::Array {
-                    t,
-                    remaining,
-                    index,
-                } => {
-                    t.raw_set(*index, v)?;
-                    *top -= 2;
-                    *index += 1;
-                    *remaining -= 1;
-                    if *remaining > 0 {
-                        *top += 1;
-                        break;
-                    }
-                    v = Value::Table(t.clone());
+            self.c.need(1)?;
+            check_stack(self.top, 1, TOO_MANY)?;
+            real_check(l)?;
+            match read_item(&mut self.c)? {
+                Item::Nil => ffi::lua_pushnil(l),
+                Item::Bool(b) => ffi::lua_pushboolean(l, i32::from(b)),
+                Item::Num(n) => ffi::lua_pushnumber(l, n),
+                Item::Str(start, len) => {
+                    let bytes = &self.c.s[start..start + len];
+                    ffi::lua_pushlstring(l, bytes.as_ptr() as *const c_char, bytes.len());
                 }
-                Frame::Map { t, remaining, key } => {
-                    let Some(k) = key.take() else {
-                        *key = Some(v);
-                        break;
-                    };
-                    match k {
-                        Value::Nil => {
-                            return Err(LibError::Raw(b"table index is nil".to_vec()).into())
-                        }
-                        Value::Number(n) if n.is_nan() => {
-                            return Err(LibError::Raw(b"table index is NaN".to_vec()).into())
-                        }
-                        _ => {}
+                Item::Array(len) => {
+                    ffi::lua_createtable(l, 0, 0);
+                    self.top += 1;
+                    check_stack(self.top, 1, "in function mp_decode_to_lua_array")?;
+                    if len > 0 {
+                        real_check(l)?;
+                        self.frames.push(Frame::Array {
+                            remaining: len,
+                            index: 1,
+                        });
+                        ffi::lua_pushnumber(l, 1.0);
+                        self.top += 1;
+                        continue;
                     }
-                    t.raw_set(k, v)?;
-                    *top -= 2;
-                    *remaining -= 1;
-                    if *remaining > 0 {
-                        break;
+                    self.top -= 1;
+                }
+                Item::Map(len) => {
+                    ffi::lua_createtable(l, 0, 0);
+                    if len > 0 {
+                        self.top += 1;
+                        self.frames.push(Frame::Map {
+                            remaining: len,
+                            have_key: false,
+                        });
+                        continue;
                     }
-                    v = Value::Table(t.clone());
                 }
             }
-            frames.pop();
+            self.top += 1;
+            // A complete value is on top: store it into its containers.
+            loop {
+                match self.frames.last_mut() {
+                    None => return Ok(()),
+                    Some(Frame::Array { remaining, index }) => {
+                        ffi::lua_rawset(l, -3);
+                        self.top -= 2;
+                        *remaining -= 1;
+                        if *remaining > 0 {
+                            *index = index.wrapping_add(1);
+                            real_check(l)?;
+                            ffi::lua_pushnumber(l, f64::from(*index));
+                            self.top += 1;
+                            break;
+                        }
+                    }
+                    Some(Frame::Map {
+                        remaining,
+                        have_key,
+                    }) => {
+                        if !*have_key {
+                            *have_key = true;
+                            break;
+                        }
+                        match ffi::lua_type(l, -2) {
+                            ffi::LUA_TNIL => {
+                                return Err(LibError::Raw(b"table index is nil".to_vec()).into())
+                            }
+                            ffi::LUA_TNUMBER if ffi::lua_tonumber(l, -2).is_nan() => {
+                                return Err(LibError::Raw(b"table index is NaN".to_vec()).into())
+                            }
+                            _ => {}
+                        }
+                        ffi::lua_rawset(l, -3);
+                        self.top -= 2;
+                        *have_key = false;
+                        *remaining -= 1;
+                        if *remaining > 0 {
+                            break;
+                        }
+                    }
+                }
+                self.frames.pop();
+            }
         }
     }
 }
 
-fn unpack_full(lua: &Lua, s: &[u8], mut limit: i64, offset: i64, mut top: i64) -> LibResult<Ret> {
+fn unpack_full(lua: &Lua, s: &[u8], mut limit: i64, offset: i64, top: i64) -> LibResult<Ret> {
     let len = s.len();
     let decode_all = limit == 0 && offset == 0;
     if offset < 0 || limit < 0 {
@@ -513,31 +509,58 @@ fn unpack_full(lua: &Lua, s: &[u8], mut limit: i64, offset: i64, mut top: i64) -
     if decode_all {
         limit = i64::from(i32::MAX);
     }
-    let mut c = Cursor {
-        s,
-        p: offset as usize,
+    let mut d = Decoder {
+        c: Cursor {
+            s,
+            p: offset as usize,
+        },
+        top,
+        frames: Vec::new(),
     };
-    let mut out: Vec<Value> = Vec::new();
-    let mut cnt: i64 = 0;
-    while c.left() > 0 && cnt < limit {
-        match decode_one(lua, &mut c, &mut top) {
-            Ok(v) => out.push(v),
-            Err(DecodeStop::Eof) => return msg_err("Missing bytes in input."),
-            Err(DecodeStop::BadFormat) => return msg_err("Bad data format in input."),
-            Err(DecodeStop::Err(e)) => return Err(e),
-        }
-        cnt += 1;
+    let shift = i32::from(!decode_all);
+    let mut cnt: i32 = 0;
+    let mut result: Result<(), DecodeStop> = Ok(());
+    // SAFETY: the closure only uses the Lua C API on the stack prepared by
+    // `exec_raw` (empty; the results table it pushes goes at index 1, like
+    // the C function's argument), checking stack space before every push;
+    // all the state it updates lives outside of it.
+    let results = unsafe {
+        lua.exec_raw::<Value>((), |l| {
+            ffi::lua_createtable(l, 0, 0);
+            while d.c.left() > 0 && i64::from(cnt) < limit {
+                if let Err(e) = d.decode_one(l) {
+                    result = Err(e);
+                    break;
+                }
+                cnt += 1;
+                ffi::lua_rawseti_(l, 1, cnt + shift);
+            }
+            if result.is_ok() && !decode_all {
+                match check_stack(d.top, 1, "in function mp_unpack_full") {
+                    Ok(()) => {
+                        let next = if d.c.left() == 0 {
+                            -1.0
+                        } else {
+                            (len - d.c.left()) as f64
+                        };
+                        ffi::lua_pushnumber(l, next);
+                        ffi::lua_rawseti_(l, 1, 1);
+                    }
+                    Err(e) => result = Err(e.into()),
+                }
+            }
+            ffi::lua_settop(l, 1);
+        })?
+    };
+    match result {
+        Ok(()) => match results {
+            Value::Table(t) => Ok(Ret::Many(t, i64::from(cnt + shift))),
+            _ => Ok(Ret::Values(MultiValue::new())),
+        },
+        Err(DecodeStop::Eof) => msg_err("Missing bytes in input."),
+        Err(DecodeStop::BadFormat) => msg_err("Bad data format in input."),
+        Err(DecodeStop::Err(e)) => Err(e),
     }
-    if !decode_all {
-        check_stack(top, 1, "in function mp_unpack_full")?;
-        let next = if c.left() == 0 {
-            -1.0
-        } else {
-            (len - c.left()) as f64
-        };
-        out.insert(0, Value::Number(next));
-    }
-    ret_values(lua, out)
 }
 
 fn unpack(lua: &Lua, args: &Args) -> LibResult<Ret> {

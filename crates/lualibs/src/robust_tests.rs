@@ -74,6 +74,30 @@ fn deep_nesting_uses_no_rust_stack() {
     });
 }
 
+/// Deep maps with string keys keep one table and one key per level alive
+/// while decoding; this must still reach the C limits, not mlua's.
+#[test]
+fn deep_msgpack_maps_reach_the_c_limit() {
+    let lua = lua();
+    crate::testutil::check_all(
+        &lua,
+        &[
+            (
+                r#"type(cmsgpack.unpack(string.rep("\129\161a", 3990) .. "\1"))"#,
+                r#"true table"#,
+            ),
+            (
+                r#"cmsgpack.unpack(string.rep("\129\161a", 4000) .. "\1")"#,
+                r#"false user_script:1: stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"#,
+            ),
+            (
+                r#"type(cmsgpack.unpack(string.rep("\129\145", 2660) .. "\1"))"#,
+                r#"false user_script:1: Missing bytes in input."#,
+            ),
+        ],
+    );
+}
+
 #[test]
 fn huge_declared_lengths_do_not_allocate() {
     let lua = lua();
