@@ -198,6 +198,12 @@ pub struct Engine {
     pub rng: rand::rngs::SmallRng,
     /// Pub/Sub subscriptions.
     pub pubsub: cmd::pubsub::PubSub,
+    /// The EVAL engine (taken out while a script runs, so a script cannot
+    /// re-enter it).
+    pub scripts: Option<Box<lunakv_scripting::ScriptEngine>>,
+    /// Set by a handler whose error reply repeats an error already counted
+    /// in errorstats (a script failing on a command's error).
+    pub error_already_counted: bool,
 }
 
 impl Engine {
@@ -229,9 +235,15 @@ impl Engine {
             depth: 0,
             rng: rand::rngs::SmallRng::from_os_rng(),
             pubsub: Default::default(),
+            scripts: None,
+            error_already_counted: false,
             config,
         };
         e.config_changed();
+        match lunakv_scripting::ScriptEngine::new() {
+            Ok(s) => e.scripts = Some(Box::new(s)),
+            Err(err) => log::warning(&format!("Lua scripting is unavailable: {err:?}")),
+        }
         e
     }
 
@@ -389,9 +401,7 @@ impl Engine {
                 } else {
                     e
                 };
-                if caller != Caller::Script {
-                    self.count_error(&e);
-                }
+                self.count_error(&e);
                 return e;
             }
         };
@@ -405,9 +415,7 @@ impl Engine {
             } else {
                 errors::wrong_args(&cmd.full_name)
             };
-            if caller != Caller::Script {
-                self.count_error(&e);
-            }
+            self.count_error(&e);
             return e;
         }
         if caller == Caller::Client {
@@ -442,7 +450,9 @@ impl Engine {
             }
         } else if caller == Caller::Script && cmd.is(flags::NOSCRIPT) {
             self.cmdstats[cmd.id].rejected += 1;
-            return Reply::err_static("ERR This Redis command is not allowed from script");
+            let e = Reply::err_static("ERR This Redis command is not allowed from script");
+            self.count_error(&e);
+            return e;
         }
         self.call(c, cmd, args, caller)
     }
@@ -463,7 +473,9 @@ impl Engine {
         self.stats.total_commands += 1;
         if reply.is_error() {
             st.failed += 1;
-            if caller != Caller::Script {
+            if self.error_already_counted {
+                self.error_already_counted = false;
+            } else {
                 self.count_error(&reply);
             }
         }
