@@ -9,9 +9,13 @@ use crate::flags::ScriptFlags;
 /// (`redis.LOG_DEBUG` = 0 ... `redis.LOG_WARNING` = 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
+    /// `redis.LOG_DEBUG`.
     Debug = 0,
+    /// `redis.LOG_VERBOSE`.
     Verbose = 1,
+    /// `redis.LOG_NOTICE`.
     Notice = 2,
+    /// `redis.LOG_WARNING`.
     Warning = 3,
 }
 
@@ -36,6 +40,11 @@ pub struct CallOptions<'a> {
 }
 
 /// What the script engine needs from the server.
+///
+/// The engine holds the `&mut dyn Host` given to
+/// [`ScriptEngine::eval`](crate::ScriptEngine::eval) for the duration of
+/// that one call and uses it only from the thread that made it. No method
+/// is called re-entrantly, and none may call back into the engine.
 pub trait Host {
     /// Runs one command (`args[0]` is its name) on behalf of the script,
     /// through the server's one dispatch path with the script as caller.

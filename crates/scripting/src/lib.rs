@@ -14,6 +14,7 @@
 //! - [`convert`] holds Redis's reply <-> Lua conversion rules.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![warn(missing_docs)]
 // Tests may panic on purpose.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

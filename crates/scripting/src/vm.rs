@@ -6,8 +6,8 @@
 //! error handler that turns a Lua error into Redis's error reply.
 //!
 //! While a script runs, the `redis.*` callbacks reach the server through a
-//! pointer to the caller's `&mut dyn Host`, stored in the shared [`RunCtx`]
-//! for exactly the duration of [`LuaVm::run`] (see [`HostSlot`]).
+//! pointer to the caller's `&mut dyn Host`, stored in the shared `RunCtx`
+//! for exactly the duration of [`LuaVm::run`] (see `HostSlot`).
 
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
@@ -177,18 +177,6 @@ pub struct LuaVm {
     last_error_counted: bool,
 }
 
-/// Converts a Lua argument of a `redis.*` call to a command argument:
-/// strings as they are, numbers with `%.17g` (Redis's
-/// `luaArgsToRedisArgv`), anything else refused.
-fn lua_arg(v: &Value) -> Option<Bytes> {
-    match v {
-        Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
-        Value::Integer(i) => Some(Bytes::from(fmt_g17(*i as f64))),
-        Value::Number(n) => Some(Bytes::from(fmt_g17(*n))),
-        _ => None,
-    }
-}
-
 /// Builds an error table from plain text (`luaPushError`).
 fn plain_error(lua: &Lua, msg: &str) -> mlua::Result<Value> {
     Ok(Value::Table(error_table(
@@ -311,10 +299,9 @@ impl LuaVm {
         let globals = lua.globals();
         let ctx = Rc::new(RunCtx::new());
 
-        // Redis's libraries, written in Rust in the lualibs crate.
-        // INTEGRATION POINT: `lunakv_lualibs::register_all(&lua)` installs
-        // `cjson`, `cmsgpack`, `struct` and `bit` as globals. It must run
-        // here, before the sandbox locks the globals table.
+        // Redis's libraries (`cjson`, `cmsgpack`, `struct`, `bit`), written
+        // in Rust in the lualibs crate. They must be installed before the
+        // sandbox locks the globals table.
         crate::libs::register(&lua)?;
 
         let internal = |src: &str| -> mlua::Result<Function> {
