@@ -308,14 +308,16 @@ unsafe extern "C-unwind" fn sb_xpcall(l: *mut ffi::lua_State) -> c_int {
     ffi::lua_gettop(l)
 }
 
-/// Runs a script: `run(f, handler)` calls `f()` with `handler` as the
-/// message handler and returns `true, <first result>` or `false, <error>`
-/// (Redis's `lua_pcall(lua, 0, 1, errfunc)`).
+/// Runs a script: `run(f, handler, ...)` calls `f(...)` with `handler` as
+/// the message handler and returns `true, <first result>` or
+/// `false, <error>` (Redis's `lua_pcall(lua, nargs, 1, errfunc)`).
 pub(crate) unsafe extern "C-unwind" fn sb_run(l: *mut ffi::lua_State) -> c_int {
-    ffi::lua_settop(l, 2);
+    let nargs = (ffi::lua_gettop(l) - 2).max(0);
+    ffi::lua_settop(l, nargs + 2);
     ffi::luaL_checkstack(l, 3, c"stack overflow".as_ptr());
     ffi::lua_pushvalue(l, 1);
-    let status = ffi::lua_pcall(l, 0, 1, 2);
+    ffi::lua_insert(l, 3);
+    let status = ffi::lua_pcall(l, nargs, 1, 2);
     ffi::lua_pushboolean(l, (status == 0) as c_int);
     ffi::lua_insert(l, -2);
     2

@@ -1429,3 +1429,40 @@ fn bench_eval() {
         el.as_secs_f64() * 1e6 / 1e6
     );
 }
+
+#[test]
+fn functions_get_keys_and_args_as_parameters() {
+    let mut vm = crate::LuaVm::new().expect("vm");
+    let mut h = FakeHost::default();
+    let f = vm
+        .compile(b"return function(keys, args) return {keys[1], args[1], #args} end")
+        .expect("compile");
+    let func: mlua::Function = f.call(()).expect("function");
+    let r = vm.run_function(
+        &mut h,
+        &func,
+        "myfunc",
+        &[b("k")],
+        &[b("a"), b("b")],
+        ScriptFlags::empty(),
+        false,
+    );
+    assert_eq!(r, Reply::Array(vec![bulk("k"), bulk("a"), Reply::Int(2)]));
+    let f = vm
+        .compile(b"return function(keys, args)\n error('boom') end")
+        .expect("compile");
+    let func: mlua::Function = f.call(()).expect("function");
+    let r = vm.run_function(
+        &mut h,
+        &func,
+        "myfunc",
+        &[],
+        &[],
+        ScriptFlags::empty(),
+        false,
+    );
+    assert_eq!(
+        r,
+        Reply::err("ERR user_script:2: boom script: myfunc, on @user_script:2.")
+    );
+}

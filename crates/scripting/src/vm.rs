@@ -436,6 +436,39 @@ impl LuaVm {
         flags: ScriptFlags,
         read_only: bool,
     ) -> Reply {
+        self.run_inner(host, func, name, keys, argv, flags, read_only, false)
+    }
+
+    /// Runs a function as FCALL does: like [`LuaVm::run`], but `keys` and
+    /// `args` are passed to `func` as its two arguments (tables) instead of
+    /// the `KEYS`/`ARGV` globals; `name` is the function's name, used in
+    /// error messages.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_function(
+        &mut self,
+        host: &mut dyn Host,
+        func: &Function,
+        name: &str,
+        keys: &[Bytes],
+        args: &[Bytes],
+        flags: ScriptFlags,
+        read_only: bool,
+    ) -> Reply {
+        self.run_inner(host, func, name, keys, args, flags, read_only, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_inner(
+        &mut self,
+        host: &mut dyn Host,
+        func: &Function,
+        name: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        flags: ScriptFlags,
+        read_only: bool,
+        as_params: bool,
+    ) -> Reply {
         let ctx = self.ctx.clone();
         let _slot = HostSlot::attach(&ctx, host);
         ctx.resp.set(2);
@@ -458,9 +491,16 @@ impl LuaVm {
             }
         }
 
-        let result = self.set_args(keys, argv).and_then(|()| {
-            self.runner
-                .call::<MultiValue>((func.clone(), self.handler.clone()))
+        let result = self.make_args(keys, argv).and_then(|(k, a)| {
+            if as_params {
+                self.runner
+                    .call::<MultiValue>((func.clone(), self.handler.clone(), k, a))
+            } else {
+                self.globals.raw_set("KEYS", k)?;
+                self.globals.raw_set("ARGV", a)?;
+                self.runner
+                    .call::<MultiValue>((func.clone(), self.handler.clone()))
+            }
         });
 
         self.runs += 1;
@@ -533,7 +573,7 @@ impl LuaVm {
         self.last_error_counted
     }
 
-    fn set_args(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<()> {
+    fn make_args(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<(Table, Table)> {
         let k = self.lua.create_table_with_capacity(keys.len(), 0)?;
         for (i, b) in keys.iter().enumerate() {
             k.raw_set(i as i64 + 1, self.lua.create_string(b)?)?;
@@ -542,8 +582,7 @@ impl LuaVm {
         for (i, b) in argv.iter().enumerate() {
             a.raw_set(i as i64 + 1, self.lua.create_string(b)?)?;
         }
-        self.globals.raw_set("KEYS", k)?;
-        self.globals.raw_set("ARGV", a)
+        Ok((k, a))
     }
 
     /// The final error reply: `<msg> script: <name>, on <source>:<line>.`
