@@ -7,6 +7,23 @@
 //! and position prefixes that Lua's C API adds) and the limits of the C
 //! implementations, while bounds-checking every read and never recursing
 //! without a bound on the Rust stack.
+//!
+//! Every library function is a C closure around an mlua callback (see
+//! `glue`), so errors reach scripts as Lua strings raised from a C
+//! function, exactly like in Redis, rather than as mlua error userdata.
+//! C casts whose result the C standard leaves undefined (out-of-range
+//! doubles to integers) are reproduced as GCC on x86-64 computes them,
+//! which is what Redis's own builds do on that platform.
+//!
+//! Known deviations from Redis 7.0.15:
+//!
+//! - `struct.pack` with a missing argument after more than 8 KiB of output:
+//!   C's `luaL_Buffer` has by then pushed partial strings where the missing
+//!   argument would be, so Redis reports `got string` (or even uses them);
+//!   this crate reports `got no value` (`got nil` right after the last
+//!   argument, as Redis).
+//! - Running out of memory is reported by mlua's error value instead of
+//!   Lua's `not enough memory` string.
 
 mod glue;
 mod num;

@@ -197,3 +197,55 @@ fn fuzz_never_panics() {
         let _: mlua::MultiValue = unpack.call(packed).unwrap();
     }
 }
+
+/// Checks `expression` / `redis-server result` line pairs (rendered like
+/// [`probe`]) produced by running random expressions on a real redis-server
+/// 7.0.15 (after `SCRIPT FLUSH`, in order).
+fn differential(text: &str) {
+    let lines: Vec<&str> = text.lines().collect();
+    let lua = lua();
+    // Table addresses differ between processes.
+    let norm = |s: &str| {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(p) = rest.find("table: 0x") {
+            out.push_str(&rest[..p + 9]);
+            rest = rest[p + 9..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+        }
+        out + rest
+    };
+    let mut failures = Vec::new();
+    for pair in lines.chunks(2) {
+        let [expr, want] = pair else { continue };
+        let got = probe(&lua, expr);
+        if norm(&got) != norm(want) {
+            failures.push(format!("{expr}\n   got: {got}\n  want: {want}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// 1000 random expressions over the four libraries (JSON and MessagePack
+/// fragments, struct formats, nested Lua tables, bit operations on edge
+/// numbers) with the results redis-server 7.0.15 gave.
+#[test]
+fn differential_against_redis() {
+    differential(include_str!("../testdata/redis-7.0.15-random.txt"));
+}
+
+/// The same check on a file given by `LUALIBS_DIFF_CASES`, for larger runs:
+/// `LUALIBS_DIFF_CASES=/path cargo test -p lunakv-lualibs -- --ignored`.
+#[test]
+#[ignore]
+fn differential_against_redis_file() {
+    let Ok(path) = std::env::var("LUALIBS_DIFF_CASES") else {
+        return;
+    };
+    let text = std::fs::read(path).unwrap();
+    differential(&String::from_utf8_lossy(&text));
+}
