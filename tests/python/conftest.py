@@ -165,9 +165,9 @@ class RespConn:
             raise AssertionError("empty reply line")
         t, rest = line[:1], line[1:]
         if t == b"+":
-            return Status(rest.decode())
+            return Status(rest.decode(errors="surrogateescape"))
         if t == b"-":
-            return Error(rest.decode())
+            return Error(rest.decode(errors="surrogateescape"))
         if t == b":":
             return int(rest)
         if t == b"$":

@@ -45,6 +45,13 @@ def test_unknown_command_long_args_truncated(rc):
     )
 
 
+def test_unknown_command_binary_and_newlines(rc):
+    # Raw bytes are echoed as they are; CR and LF become spaces.
+    assert rc.call_raw(b"\xff\xfe", b"a\r\nb", b"\xc3\xa9") == (
+        b"-ERR unknown command '\xff\xfe', with args beginning with: 'a  b' '\xc3\xa9' \r\n"
+    )
+
+
 def test_unknown_command_does_not_close(rc):
     rc.err("nosuchcommand")
     assert rc.call("PING") == "PONG"

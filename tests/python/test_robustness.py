@@ -20,6 +20,7 @@ def connected_clients(server) -> int:
     c = server.conn()
     out = c.call("CLIENT", "LIST")
     c.close()
+    assert isinstance(out, bytes), f"CLIENT LIST failed: {out!r}"
     return len(out.decode().rstrip("\n").split("\n"))
 
 
@@ -42,6 +43,19 @@ def test_garbage_bytes(server):
         except (AssertionError, OSError):
             pass
         c.close()
+    assert_alive(server)
+
+
+def test_nul_byte_inline(server):
+    # A NUL byte in an inline request (found by test_garbage_bytes).
+    c = server.conn(timeout=2)
+    c.send(b"\x00\n")
+    try:
+        c.read_until_closed(timeout=0.3)
+    except AssertionError:
+        pass
+    assert_alive(server)
+    c.close()
     assert_alive(server)
 
 
