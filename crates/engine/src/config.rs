@@ -749,7 +749,7 @@ impl Config {
             Kind::List => Ok(value.split_whitespace().collect::<Vec<_>>().join(" ")),
             Kind::Save => {
                 let ws: Vec<&str> = value.split_whitespace().collect();
-                if ws.len() % 2 != 0 {
+                if ws.len() & 1 != 0 {
                     return Err("Invalid save parameters".into());
                 }
                 for (j, w) in ws.iter().enumerate() {
@@ -769,7 +769,7 @@ impl Config {
             }
             Kind::ObufLimits => {
                 let ws: Vec<&str> = value.split_whitespace().collect();
-                if ws.len() % 4 != 0 {
+                if ws.len() & 3 != 0 {
                     return Err("Wrong number of arguments in buffer limit configuration.".into());
                 }
                 let mut classes: Vec<(String, i64, i64, i64)> = Vec::new();
