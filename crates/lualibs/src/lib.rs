@@ -15,15 +15,9 @@
 //! doubles to integers) are reproduced as GCC on x86-64 computes them,
 //! which is what Redis's own builds do on that platform.
 //!
-//! Known deviations from Redis 7.0.15:
-//!
-//! - `struct.pack` with a missing argument after more than 8 KiB of output:
-//!   C's `luaL_Buffer` has by then pushed partial strings where the missing
-//!   argument would be, so Redis reports `got string` (or even uses them);
-//!   this crate reports `got no value` (`got nil` right after the last
-//!   argument, as Redis).
-//! - Running out of memory is reported by mlua's error value instead of
-//!   Lua's `not enough memory` string.
+//! Known deviation from Redis 7.0.15: running out of memory (possible
+//! only when the embedding sets an mlua memory limit) is reported with
+//! mlua's error value instead of Lua's `not enough memory` string.
 
 mod glue;
 mod num;
