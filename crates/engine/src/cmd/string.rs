@@ -402,6 +402,7 @@ fn expire_ms(ctx: &Ctx<'_>, arg: &[u8], flags: u32, cmd: &str) -> Result<i64, Re
 }
 
 /// Redis's `setGenericCommand`. `ok`/`abort` replace `+OK` and nil.
+#[allow(clippy::too_many_arguments)]
 fn set_generic(
     ctx: &mut Ctx<'_>,
     flags: u32,
@@ -578,7 +579,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 fn mset_generic(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> Reply {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
         return errors::wrong_args(name);
     }
@@ -676,7 +677,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if !sum.is_finite() {
         return Reply::err_static("ERR increment would produce NaN or Infinity");
     }
-    let text = sum.to_human();
+    let text = sum.human();
     let new = plain_str(text.as_bytes());
     match ctx.get_str_mut(key) {
         Ok(Some(s)) => *s = new,
@@ -1284,7 +1285,7 @@ mod ld {
 
         /// Redis's human-friendly `ld2string`: `%.17Lf`, trailing zeros
         /// (and a trailing dot) removed, `-0` shown as `0`.
-        pub fn to_human(&self) -> String {
+        pub fn human(&self) -> String {
             let mut s = self.fmt_fixed17();
             if s.contains('.') {
                 while s.ends_with('0') {
@@ -1547,9 +1548,10 @@ mod ld {
         use super::*;
 
         fn h(a: &str, b: &str) -> String {
-            let a = parse(a.as_bytes()).unwrap();
-            let b = parse(b.as_bytes()).unwrap();
-            a.add(&b).to_human()
+            let (Some(a), Some(b)) = (parse(a.as_bytes()), parse(b.as_bytes())) else {
+                panic!("unparsable {a} {b}")
+            };
+            a.add(&b).human()
         }
 
         #[test]
@@ -1584,11 +1586,9 @@ mod ld {
             for bad in ["1e5000", "1e-5000", " 1", "1 ", "nan", "1e", "e5", "0x", ""] {
                 assert!(parse(bad.as_bytes()).is_none(), "{bad}");
             }
-            assert!(!parse(b"inf").unwrap().is_finite());
-            assert!(!parse(b"1.1e4932")
-                .unwrap()
-                .add(&parse(b"1.1e4932").unwrap())
-                .is_finite());
+            assert!(parse(b"inf").is_some_and(|v| !v.is_finite()));
+            let big = parse(b"1.1e4932");
+            assert!(big.is_some_and(|v| !v.add(&v).is_finite()));
         }
     }
 }
@@ -1841,7 +1841,7 @@ mod tests {
             "-ERR increment would produce NaN or Infinity\r\n"
         );
         t.cmd(&["SET", "s", "1"]);
-        assert_eq!(t.raw(&["INCRBYFLOAT", "s", "1e300"]).len() > 300, true);
+        assert!(t.raw(&["INCRBYFLOAT", "s", "1e300"]).len() > 300);
     }
 
     #[test]
