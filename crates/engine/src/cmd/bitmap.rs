@@ -240,20 +240,27 @@ fn parse_unit(arg: &[u8]) -> Result<bool, Reply> {
     }
 }
 
+fn int(b: &[u8]) -> Result<i64, Reply> {
+    lunakv_protocol::parse_i64(b).ok_or_else(errors::not_int)
+}
+
 fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let p = match ctx.get_str(&args[1]) {
-        Ok(Some(s)) => s.with_bytes(|b| b.to_vec()),
-        Ok(None) => return Reply::Int(0),
-        Err(e) => return e,
-    };
+    match ctx.get_str(&args[1]) {
+        Ok(Some(s)) => s.with_bytes(|p| bitcount_in(p, args)),
+        Ok(None) => Reply::Int(0),
+        Err(e) => e,
+    }
+}
+
+fn bitcount_in(p: &[u8], args: &[Bytes]) -> Reply {
     let len = p.len() as i64;
     let r = match args.len() {
         4 | 5 => {
-            let start = match ctx.int_arg(&args[2]) {
+            let start = match int(&args[2]) {
                 Ok(v) => v,
                 Err(e) => return e,
             };
-            let end = match ctx.int_arg(&args[3]) {
+            let end = match int(&args[3]) {
                 Ok(v) => v,
                 Err(e) => return e,
             };
@@ -307,22 +314,25 @@ fn first_bit(p: &[u8], bit: bool) -> i64 {
 }
 
 fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let bit = match ctx.int_arg(&args[2]) {
+    let bit = match int(&args[2]) {
         Ok(0) => false,
         Ok(1) => true,
         Ok(_) => return Reply::err_static("ERR The bit argument must be 1 or 0."),
         Err(e) => return e,
     };
-    let p = match ctx.get_str(&args[1]) {
-        Ok(Some(s)) => s.with_bytes(|b| b.to_vec()),
-        Ok(None) => return Reply::Int(if bit { -1 } else { 0 }),
-        Err(e) => return e,
-    };
+    match ctx.get_str(&args[1]) {
+        Ok(Some(s)) => s.with_bytes(|p| bitpos_in(p, args, bit)),
+        Ok(None) => Reply::Int(if bit { -1 } else { 0 }),
+        Err(e) => e,
+    }
+}
+
+fn bitpos_in(p: &[u8], args: &[Bytes], bit: bool) -> Reply {
     let len = p.len() as i64;
     let mut end_given = false;
     let r = match args.len() {
         4..=6 => {
-            let start = match ctx.int_arg(&args[3]) {
+            let start = match int(&args[3]) {
                 Ok(v) => v,
                 Err(e) => return e,
             };
@@ -336,7 +346,7 @@ fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             };
             let end = if args.len() >= 5 {
                 end_given = true;
-                match ctx.int_arg(&args[4]) {
+                match int(&args[4]) {
                     Ok(v) => v,
                     Err(e) => return e,
                 }
@@ -661,25 +671,27 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro: bool) -> Reply {
     }
     let key = &args[1];
     if readonly {
-        let data = match ctx.lookup(key) {
-            None => Vec::new(),
+        let read = |data: &[u8]| {
+            let out = ops
+                .iter()
+                .map(|o| {
+                    if o.signed {
+                        Reply::Int(get_signed(data, o.offset, o.bits))
+                    } else {
+                        Reply::Int(get_unsigned(data, o.offset, o.bits) as i64)
+                    }
+                })
+                .collect();
+            Reply::Array(out)
+        };
+        return match ctx.lookup(key) {
+            None => read(&[]),
             Some(Entry {
                 val: Value::Str(s), ..
-            }) => s.with_bytes(|b| b.to_vec()),
+            }) => s.with_bytes(read),
             #[allow(unreachable_patterns)]
-            Some(_) => return errors::wrongtype(),
+            Some(_) => errors::wrongtype(),
         };
-        let out = ops
-            .iter()
-            .map(|o| {
-                if o.signed {
-                    Reply::Int(get_signed(&data, o.offset, o.bits))
-                } else {
-                    Reply::Int(get_unsigned(&data, o.offset, o.bits) as i64)
-                }
-            })
-            .collect();
-        return Reply::Array(out);
     }
     if ro {
         return Reply::err_static("ERR BITFIELD_RO only supports the GET subcommand");
