@@ -25,12 +25,41 @@ pub enum Out {
 /// Sender half of a connection's outbound channel.
 pub type OutTx = UnboundedSender<Out>;
 
+/// Batch states: waiting in the engine's queue, taken by the engine, or
+/// cancelled by the network task (answered `-BUSY` while a script ran).
+pub const BATCH_PENDING: u8 = 0;
+pub const BATCH_TAKEN: u8 = 1;
+pub const BATCH_CANCELLED: u8 = 2;
+
+/// Commands parsed from one read, to run in order. The state lets a
+/// network task take back a batch still queued behind a long script and
+/// answer it with `-BUSY` itself, as Redis does for clients it serves while
+/// a script runs; whoever wins the compare-and-swap owns the batch.
+#[derive(Debug)]
+pub struct Batch {
+    pub state: std::sync::atomic::AtomicU8,
+    pub cmds: Vec<Request>,
+}
+
+impl Batch {
+    pub fn new(cmds: Vec<Request>) -> Batch {
+        Batch { state: std::sync::atomic::AtomicU8::new(BATCH_PENDING), cmds }
+    }
+
+    /// Claims the batch for `to` (TAKEN or CANCELLED); false if the other
+    /// side already has it.
+    pub fn claim(&self, to: u8) -> bool {
+        use std::sync::atomic::Ordering;
+        self.state.compare_exchange(BATCH_PENDING, to, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+}
+
 /// Messages from network tasks to the engine thread.
 pub enum Msg {
     /// A new connection was accepted.
     Connect { id: ClientId, addr: String, laddr: String, fd: i64, out: OutTx },
     /// Commands parsed from one read, to run in order.
-    Batch { id: ClientId, cmds: Vec<Request> },
+    Batch { id: ClientId, batch: std::sync::Arc<Batch> },
     /// The connection is gone.
     Disconnect { id: ClientId },
     /// Run a closure on the engine thread (tests, admin).

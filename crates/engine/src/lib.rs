@@ -301,11 +301,15 @@ impl Engine {
                 self.stats.total_connections += 1;
                 self.clients.insert(id, Box::new(c));
             }
-            Msg::Batch { id, cmds } => {
+            Msg::Batch { id, batch } => {
+                if !batch.claim(client::BATCH_TAKEN) {
+                    // Answered with -BUSY by the network task meanwhile.
+                    return;
+                }
                 let Some(mut c) = self.clients.remove(&id) else { return };
-                for args in cmds {
+                for args in &batch.cmds {
                     self.now_ms = unix_ms();
-                    let reply = self.execute(&mut c, &args, Caller::Client);
+                    let reply = self.execute(&mut c, args, Caller::Client);
                     self.write_reply(&mut c, &reply);
                     if c.close_after_reply || self.shutdown_requested {
                         break;

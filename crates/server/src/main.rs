@@ -95,11 +95,13 @@ fn run(config: Config) -> i32 {
         }
     };
     let (tx, rx) = crossbeam_channel::unbounded();
-    let engine = Engine::new(config, shared.clone());
+    // The engine (and its Lua VM, which must never cross threads) is built
+    // on the thread that runs it.
+    let shared_for_engine = shared.clone();
     let engine_thread = match std::thread::Builder::new()
         .name("lunakv-engine".into())
         .stack_size(64 * 1024 * 1024)
-        .spawn(move || engine.run(rx))
+        .spawn(move || Engine::new(config, shared_for_engine).run(rx))
     {
         Ok(t) => t,
         Err(e) => {

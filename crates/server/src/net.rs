@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use crossbeam_channel::Sender;
-use lunakv_engine::client::{Msg, Out};
+use lunakv_engine::client::{Batch, Msg, Out, BATCH_CANCELLED};
 use lunakv_engine::{log, Shared};
 use lunakv_protocol::parse::Parser;
 use lunakv_protocol::{ParseLimits, Reply};
@@ -173,13 +173,13 @@ async fn connection(
 ) {
     let mut rbuf = BytesMut::with_capacity(16 * 1024);
     let mut parser = Parser::new();
-    let mut in_flight = false;
+    let mut in_flight: Option<Arc<Batch>> = None;
     let mut proto_err: Option<String> = None;
     let mut eof = false;
     let mut wbuf: Vec<u8> = Vec::new();
     let idle = shared.idle_timeout_s.load(Ordering::Relaxed);
     loop {
-        if !in_flight {
+        if in_flight.is_none() {
             let limits = ParseLimits {
                 max_bulk_len: shared.proto_max_bulk_len.load(Ordering::Relaxed),
                 unauthenticated: false,
@@ -218,10 +218,11 @@ async fn connection(
                 }
             }
             if !cmds.is_empty() {
-                if tx.send(Msg::Batch { id, cmds }).is_err() {
+                let b = Arc::new(Batch::new(cmds));
+                if tx.send(Msg::Batch { id, batch: b.clone() }).is_err() {
                     return;
                 }
-                in_flight = true;
+                in_flight = Some(b);
             } else if let Some(e) = &proto_err {
                 let mut b = Vec::new();
                 lunakv_protocol::encode(&Reply::err(e.clone()), 2, &mut b);
@@ -253,7 +254,7 @@ async fn connection(
                 match r {
                     Ok(0) | Err(_) => {
                         eof = true;
-                        if !in_flight {
+                        if in_flight.is_none() {
                             return;
                         }
                     }
@@ -297,14 +298,32 @@ async fn connection(
                     return;
                 }
                 if done {
-                    in_flight = false;
+                    in_flight = None;
                     if eof && proto_err.is_none() && rbuf.is_empty() {
                         return;
                     }
                 }
             }
-            _ = tokio::time::sleep(std::time::Duration::from_secs(idle.max(1))), if idle > 0 && !in_flight => {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(idle.max(1))), if idle > 0 && in_flight.is_none() => {
                 return;
+            }
+            // While a batch waits behind a script that has run past the
+            // threshold, take it back and answer it here.
+            _ = tokio::time::sleep(std::time::Duration::from_millis(20)),
+                if in_flight.is_some() && shared.script_start_ms.load(Ordering::Relaxed) != 0 => {
+                if shared.busy() {
+                    if let Some(b) = in_flight.as_ref().filter(|b| b.claim(BATCH_CANCELLED)) {
+                        for c in &b.cmds {
+                            let r = busy_reply(&shared, c).unwrap_or_else(|| Reply::err_static("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."));
+                            lunakv_protocol::encode(&r, 2, &mut wbuf);
+                        }
+                        in_flight = None;
+                        if stream.write_all(&wbuf).await.is_err() {
+                            return;
+                        }
+                        wbuf.clear();
+                    }
+                }
             }
         }
     }
