@@ -1436,21 +1436,26 @@ mod ld {
             let n = mul_big(d, &Big::pow10(k as u32));
             Ld::round(neg, &n, 0, false)
         } else {
-            let p = Big::pow10((-k) as u32);
-            let s = (p.bits() + 68).saturating_sub(d.bits());
-            let mut r = d.shl(s);
+            // d / 10^-k: scale so that the quotient has 68..70 bits, then
+            // divide bit by bit; the remainder only matters as "sticky".
+            let p0 = Big::pow10((-k) as u32);
+            let (db, pb) = (d.bits() as i64, p0.bits() as i64);
+            let s = pb + 68 - db; // scale of d (negative: scale p up instead)
+            let (mut r, p) = if s >= 0 {
+                (d.shl(s as u64), p0)
+            } else {
+                (d.clone(), p0.shl((-s) as u64))
+            };
             let top = r.bits().saturating_sub(p.bits()) + 1;
             let mut q: u128 = 0;
-            for i in (0..=top).rev() {
+            for i in (0..=top.min(127)).rev() {
                 let ps = p.shl(i);
                 if ps.cmp(&r) != Ordering::Greater {
                     r = r.sub(&ps);
-                    if i < 128 {
-                        q |= 1u128 << i;
-                    }
+                    q |= 1u128 << i;
                 }
             }
-            Ld::round(neg, &Big::from_u128(q), -(s as i64), !r.is_zero())
+            Ld::round(neg, &Big::from_u128(q), -s, !r.is_zero())
         };
         if v.inf || v.mant == 0 {
             None
@@ -1580,6 +1585,10 @@ mod ld {
             assert_eq!(h("-5e-18", "0"), "0");
             assert_eq!(h("0X1P-3", "0"), "0.125");
             assert_eq!(h("+.5", "1"), "1.5");
+            assert_eq!(
+                h("5755947090054749952525594461092483435261195537215397431.08359245195926484756469606230798", "1e30"),
+                "5755947090054749952440417017440620580475558051436298240"
+            );
             assert_eq!(h("1e-4950", "1"), "1");
             assert!(h("1e300", "-9.0683464e-05")
                 .starts_with("10000000000000000000089973240795591938705239442732907"));
