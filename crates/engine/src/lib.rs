@@ -18,6 +18,7 @@ pub mod errors;
 pub mod glob;
 pub mod log;
 pub mod testkit;
+pub mod types;
 pub mod value;
 
 use std::collections::{HashMap, HashSet};

@@ -120,10 +120,16 @@ impl Str {
     }
 }
 
-/// A value of any type.
+/// A value of any type. Non-string types are boxed so that a `Value`
+/// stays as small as a string.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Str),
+    Hash(Box<crate::types::hash::Hash>),
+    List(Box<crate::types::list::List>),
+    Set(Box<crate::types::set::Set>),
+    ZSet(Box<crate::types::zset::ZSet>),
+    Stream(Box<crate::types::stream::Stream>),
 }
 
 impl Value {
@@ -131,6 +137,11 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -138,6 +149,11 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::List(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
+            Value::Stream(v) => v.encoding(),
         }
     }
 }
