@@ -50,7 +50,7 @@ def test_setbit_errors(rc):
     assert rc.err("SETBIT", "b", "0", "2") == "ERR bit is not an integer or out of range"
     assert rc.err("GETBIT", "b", "-1") == BAD_OFFSET
     assert rc.call("EXISTS", "b") == 0
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("SETBIT", "l", "0", "1") == (
         "WRONGTYPE Operation against a key holding the wrong kind of value"
     )
@@ -176,7 +176,7 @@ def test_bitop_errors(rc):
     )
     assert rc.err("BITOP", "FOO", "dest", "k1") == "ERR syntax error"
     assert rc.err("BITOP", "AND", "dest") == "ERR wrong number of arguments for 'bitop' command"
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("BITOP", "AND", "dest", "k1", "l") == (
         "WRONGTYPE Operation against a key holding the wrong kind of value"
     )

@@ -423,7 +423,7 @@ def test_randomkey(r):
 
 
 def test_wrongtype_error(rc):
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("GET", "l") == (
         "WRONGTYPE Operation against a key holding the wrong kind of value"
     )

@@ -134,11 +134,11 @@ def test_resp3_verbatim(rc3):
 
 
 def test_resp3_collection_types(rc3):
-    rc3.call("SADD", "s", "a")
+    assert rc3.call("SADD", "s", "a") == 1
     assert rc3.call_raw("SMEMBERS", "s") == b"~1\r\n$1\r\na\r\n"
-    rc3.call("HSET", "h", "f", "v")
+    assert rc3.call("HSET", "h", "f", "v") == 1
     assert rc3.call_raw("HGETALL", "h") == b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n"
-    rc3.call("ZADD", "z", "1.5", "m")
+    assert rc3.call("ZADD", "z", "1.5", "m") == 1
     assert rc3.call_raw("ZSCORE", "z", "m") == b",1.5\r\n"
 
 

@@ -76,7 +76,7 @@ def test_set_get_option(rc):
     assert rc.call("GET", "k2") == b"v"
     assert rc.call("SET", "k3", "v", "XX", "GET") is None
     assert rc.call("EXISTS", "k3") == 0
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("SET", "l", "v", "GET") == WRONGTYPE
     assert rc.call("TYPE", "l") == "list"
     # Plain SET overwrites a key of another type.
@@ -157,7 +157,7 @@ def test_getex_errors(rc):
     assert rc.err("GETEX", "k", "PERSIST", "EX", "1") == "ERR syntax error"
     assert rc.err("GETEX", "k", "FOO") == "ERR syntax error"
     assert rc.err("GETEX") == "ERR wrong number of arguments for 'getex' command"
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("GETEX", "l") == WRONGTYPE
 
 
@@ -166,7 +166,7 @@ def test_getdel(rc):
     assert rc.call("GETDEL", "k") == b"v"
     assert rc.call("GETDEL", "k") is None
     assert rc.call("EXISTS", "k") == 0
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("GETDEL", "l") == WRONGTYPE
 
 
@@ -216,7 +216,7 @@ def test_incrby_bad_increment(rc, incr):
 
 
 def test_incr_wrongtype(rc):
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("INCR", "l") == WRONGTYPE
     assert rc.err("INCRBYFLOAT", "l", "1") == WRONGTYPE
 
@@ -289,7 +289,7 @@ def test_append_strlen(rc):
     rc.call("SET", "n", "10")
     assert rc.call("APPEND", "n", "5") == 3
     assert rc.call("INCR", "n") == 106
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("APPEND", "l", "x") == WRONGTYPE
     assert rc.err("STRLEN", "l") == WRONGTYPE
 
@@ -341,7 +341,7 @@ def test_setrange_errors(rc):
     )
     assert rc.call("SETRANGE", "s", "536870911", "") == 0
     assert rc.err("SETRANGE", "s", "x", "a") == NOT_INT
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("SETRANGE", "l", "0", "x") == WRONGTYPE
 
 
@@ -357,7 +357,7 @@ def test_mset_mget(rc):
 
 
 def test_mget_wrongtype_is_nil(rc):
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     rc.call("SET", "s", "v")
     assert rc.call("MGET", "l", "s") == [None, b"v"]
 
@@ -419,7 +419,7 @@ def test_lcs_errors(rc):
         "ERR If you want both the length and indexes, please just use IDX."
     )
     assert rc.err("LCS") == "ERR wrong number of arguments for 'lcs' command"
-    rc.call("RPUSH", "l", "a")
+    assert rc.call("RPUSH", "l", "a") == 1
     assert rc.err("LCS", "key1", "l") == (
         "ERR The specified keys must contain string values"
     )
