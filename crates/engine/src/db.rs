@@ -22,7 +22,10 @@ pub struct Db {
 
 impl Db {
     pub fn new() -> Db {
-        Db { log_expired: true, ..Db::default() }
+        Db {
+            log_expired: true,
+            ..Db::default()
+        }
     }
 
     /// Number of keys, including expired ones not yet reclaimed.
@@ -91,14 +94,28 @@ impl Db {
                 }
             }
             None => {
-                self.dict.insert_new(key.into(), Entry { val, expire: 0, lru });
+                self.dict.insert_new(
+                    key.into(),
+                    Entry {
+                        val,
+                        expire: 0,
+                        lru,
+                    },
+                );
             }
         }
     }
 
     /// Adds a key known to be absent (after a lookup returned `None`).
     pub fn add(&mut self, key: &[u8], val: Value, lru: u32) {
-        self.dict.insert_new(key.into(), Entry { val, expire: 0, lru });
+        self.dict.insert_new(
+            key.into(),
+            Entry {
+                val,
+                expire: 0,
+                lru,
+            },
+        );
     }
 
     /// Inserts a whole entry (RENAME, MOVE, COPY, SWAPDB), replacing any
@@ -136,7 +153,9 @@ impl Db {
 
     /// Sets or clears (`at == 0`) the expiry of an existing key.
     pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
-        let Some(e) = self.dict.get_mut(key) else { return false };
+        let Some(e) = self.dict.get_mut(key) else {
+            return false;
+        };
         let had = e.expire != 0;
         e.expire = at;
         match (had, at != 0) {
@@ -183,5 +202,124 @@ impl Db {
             }
         }
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Str;
+
+    fn val() -> Value {
+        Value::Str(Str::from_bytes(b"v"))
+    }
+
+    fn filled(now: u64) -> Db {
+        let mut db = Db::new();
+        for i in 0..3000u64 {
+            let k = format!("k:{i}");
+            db.add(k.as_bytes(), val(), 0);
+            match i % 3 {
+                // Expired long ago, and just now.
+                0 => assert!(db.set_expire(k.as_bytes(), if i % 2 == 0 { 1 } else { now })),
+                1 => assert!(db.set_expire(k.as_bytes(), now + 100_000)),
+                _ => {}
+            }
+        }
+        db
+    }
+
+    #[test]
+    fn active_expire_reclaims_keys_nobody_reads() {
+        let now = 1_000_000;
+        let mut db = filled(now);
+        assert_eq!(db.expires, 2000);
+        let mut passes = 0;
+        let mut total = 0;
+        loop {
+            total += db.active_expire(now, 20);
+            passes += 1;
+            if db.expire_cursor == 0 {
+                break;
+            }
+            assert!(passes < 100_000, "active expiry never finishes a pass");
+        }
+        assert_eq!(total, 1000);
+        assert_eq!(db.len(), 2000);
+        assert_eq!(db.expires, 1000);
+        assert_eq!(db.stat_expired, 1000);
+        assert_eq!(db.expired_log.len(), 1000);
+        assert!(db.dict.iter().all(|(_, e)| e.expire == 0 || e.expire > now));
+        // A second pass finds nothing; later, the rest expires too.
+        while db.active_expire(now, 1000) > 0 || db.expire_cursor != 0 {}
+        assert_eq!(db.len(), 2000);
+        loop {
+            db.active_expire(now + 100_000, 20);
+            if db.expire_cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(db.len(), 1000);
+        assert_eq!(db.expires, 0);
+        assert_eq!(db.active_expire(now + 100_000, 20), 0);
+    }
+
+    #[test]
+    fn active_expire_works_while_rehashing() {
+        let now = 1_000_000;
+        let mut db = Db::new();
+        for i in 0..1024u64 {
+            let k = format!("k:{i}");
+            db.add(k.as_bytes(), val(), 0);
+            db.set_expire(k.as_bytes(), 1);
+        }
+        // The next insert starts a resize; expire while it is in progress.
+        db.add(b"grow", val(), 0);
+        assert!(db.dict.is_rehashing());
+        loop {
+            db.active_expire(now, 5);
+            if db.expire_cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expires, 0);
+    }
+
+    #[test]
+    fn expiry_bookkeeping_of_set_insert_remove() {
+        let mut db = Db::new();
+        db.add(b"a", val(), 0);
+        assert!(db.set_expire(b"a", 50));
+        assert!(!db.set_expire(b"nokey", 50));
+        assert_eq!(db.expires, 1);
+        db.set(b"a", val(), true, 10, 0);
+        assert_eq!(db.expires, 1);
+        db.set(b"a", val(), false, 10, 0);
+        assert_eq!(db.expires, 0);
+        db.insert_entry(
+            b"b"[..].into(),
+            Entry {
+                val: val(),
+                expire: 99,
+                lru: 0,
+            },
+        );
+        db.insert_entry(
+            b"b"[..].into(),
+            Entry {
+                val: val(),
+                expire: 98,
+                lru: 0,
+            },
+        );
+        assert_eq!(db.expires, 1);
+        assert!(db.get(b"b", 97).is_some());
+        assert!(db.get(b"b", 98).is_none());
+        assert_eq!(db.expires, 0);
+        assert_eq!(db.stat_expired, 1);
+        assert!(!db.delete(b"b", 1));
+        assert!(db.delete(b"a", 1));
+        assert!(db.is_empty());
     }
 }
