@@ -133,6 +133,11 @@ pub struct Client {
     pub flags_str: String,
     pub no_evict: bool,
     pub no_touch: bool,
+    /// Set while the client waits in a blocking command.
+    pub blocked: Option<crate::blocking::Blocked>,
+    /// Commands of the current batch not yet run (waiting behind a
+    /// blocking command).
+    pub pending: std::collections::VecDeque<Request>,
 }
 
 impl Client {
@@ -163,6 +168,8 @@ impl Client {
             flags_str: String::new(),
             no_evict: false,
             no_touch: false,
+            blocked: None,
+            pending: std::collections::VecDeque::new(),
         }
     }
 

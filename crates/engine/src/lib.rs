@@ -7,6 +7,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod blocking;
 pub mod client;
 pub mod cmd;
 pub mod command;
@@ -29,7 +30,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use lunakv_protocol::Reply;
 
-use client::{Caller, Client, ClientId, Msg, Out, ReplyMode};
+use client::{Caller, Client, ClientId, Msg, ReplyMode};
 use command::{flags, Cmd, CommandTable};
 use config::Config;
 use ctx::Ctx;
@@ -205,6 +206,11 @@ pub struct Engine {
     /// Set by a handler whose error reply repeats an error already counted
     /// in errorstats (a script failing on a command's error).
     pub error_already_counted: bool,
+    /// Clients waiting in blocking commands.
+    pub blocking: blocking::Blocking,
+    /// While a parked command is re-run: its original deadline, so that
+    /// blocking again keeps it.
+    pub reblock_deadline: Option<u64>,
 }
 
 impl Engine {
@@ -238,6 +244,8 @@ impl Engine {
             pubsub: Default::default(),
             scripts: None,
             error_already_counted: false,
+            blocking: Default::default(),
+            reblock_deadline: None,
             config,
         };
         e.config_changed();
@@ -263,7 +271,10 @@ impl Engine {
         loop {
             let hz = self.config.get_i64("hz").clamp(1, 500) as u64;
             let period = Duration::from_millis(1000 / hz);
-            let wait = next_cron.saturating_duration_since(Instant::now());
+            let mut wait = next_cron.saturating_duration_since(Instant::now());
+            if let Some(d) = self.next_block_deadline() {
+                wait = wait.min(Duration::from_millis(d.saturating_sub(unix_ms())));
+            }
             match rx.recv_timeout(wait) {
                 Ok(m) => {
                     self.handle(m);
@@ -280,6 +291,9 @@ impl Engine {
             }
             if self.shutdown_requested {
                 break;
+            }
+            if !self.blocking.deadlines.is_empty() {
+                self.handle_block_timeouts();
             }
             if Instant::now() >= next_cron {
                 self.cron();
@@ -308,36 +322,41 @@ impl Engine {
                     return;
                 }
                 let Some(mut c) = self.clients.remove(&id) else { return };
-                for args in &batch.cmds {
+                let mut rest = batch.cmds.iter();
+                for args in rest.by_ref() {
                     self.now_ms = unix_ms();
                     let reply = self.execute(&mut c, args, Caller::Client);
+                    if c.blocked.is_some() {
+                        break;
+                    }
                     self.write_reply(&mut c, &reply);
+                    if !self.blocking.ready.is_empty() {
+                        self.handle_ready_keys(Some(&mut c));
+                    }
                     if c.close_after_reply || self.shutdown_requested {
                         break;
                     }
                 }
-                self.process_expired_logs();
-                if c.close_after_reply {
-                    c.flush();
-                    c.send(Out::Close);
-                    self.free_client(&mut c);
-                } else {
-                    let data = std::mem::take(&mut c.outbuf);
-                    c.send(Out::Batch(data));
-                    self.clients.insert(id, c);
+                if c.blocked.is_some() {
+                    c.pending.extend(rest.cloned());
                 }
+                self.run_pending(c);
             }
             Msg::Disconnect { id } => {
                 if let Some(mut c) = self.clients.remove(&id) {
                     self.free_client(&mut c);
                 }
             }
-            Msg::Call(f) => f(self),
+            Msg::Call(f) => {
+                f(self);
+                self.handle_ready_keys(None);
+            }
         }
     }
 
     /// Forgets everything a departing client left behind (WATCHes, ...).
     pub fn free_client(&mut self, c: &mut Client) {
+        self.forget_blocked(c);
         self.unwatch_all(c);
         cmd::on_client_freed(self, c);
     }

@@ -175,7 +175,6 @@ async fn connection(
     let mut parser = Parser::new();
     let mut in_flight: Option<Arc<Batch>> = None;
     let mut proto_err: Option<String> = None;
-    let mut eof = false;
     let mut wbuf: Vec<u8> = Vec::new();
     let idle = shared.idle_timeout_s.load(Ordering::Relaxed);
     loop {
@@ -229,8 +228,6 @@ async fn connection(
                 let _ = stream.write_all(&b).await;
                 log::log(log::VERBOSE, &format!("Protocol error ({e}) from client id={id}"));
                 return;
-            } else if eof {
-                return;
             }
             // Grow the buffer ahead of a large bulk so it is read in place.
             if let Some(w) = parser.wanted(rbuf.len()) {
@@ -248,16 +245,13 @@ async fn connection(
         if rbuf.capacity() - rbuf.len() < 4096 {
             rbuf.reserve(16 * 1024);
         }
-        let can_read = !eof && proto_err.is_none();
+        let can_read = proto_err.is_none();
         tokio::select! {
             r = stream.read_buf(&mut rbuf), if can_read => {
                 match r {
-                    Ok(0) | Err(_) => {
-                        eof = true;
-                        if in_flight.is_none() {
-                            return;
-                        }
-                    }
+                    // Like Redis, a client that closed is freed at once, even
+                    // while its command waits (a blocked BLPOP is forgotten).
+                    Ok(0) | Err(_) => return,
                     Ok(n) => {
                         shared.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     }
@@ -299,9 +293,6 @@ async fn connection(
                 }
                 if done {
                     in_flight = None;
-                    if eof && proto_err.is_none() && rbuf.is_empty() {
-                        return;
-                    }
                 }
             }
             _ = tokio::time::sleep(std::time::Duration::from_secs(idle.max(1))), if idle > 0 && in_flight.is_none() => {
