@@ -11,13 +11,17 @@ use crate::Engine;
 
 pub mod bitmap;
 pub mod connection;
+pub mod hash;
 pub mod introspection;
 pub mod keys;
+pub mod list;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod transactions;
+pub mod zset;
 
 /// Every command declaration.
 pub fn all() -> Vec<Cmd> {
@@ -31,6 +35,10 @@ pub fn all() -> Vec<Cmd> {
     transactions::register(&mut v);
     pubsub::register(&mut v);
     scripting::register(&mut v);
+    hash::register(&mut v);
+    list::register(&mut v);
+    set::register(&mut v);
+    zset::register(&mut v);
     v
 }
 

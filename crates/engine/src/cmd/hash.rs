@@ -1,0 +1,8 @@
+//! Commands of the `hash` family.
+
+use crate::command::Cmd;
+
+/// Declares this family's commands.
+pub fn register(v: &mut Vec<Cmd>) {
+    let _ = v;
+}
