@@ -116,7 +116,9 @@ fn run(config: Config) -> i32 {
     log::notice("Ready to accept connections tcp");
     drop(tx);
     let code = engine_thread.join().unwrap_or(1);
-    shared.shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
+    shared
+        .shutdown
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     code
 }

@@ -27,7 +27,11 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 pub async fn bind_all(binds: &[String], port: u16) -> Result<Vec<TcpListener>, String> {
     let mut out = Vec::new();
     for b in binds {
-        let addr = if b.contains(':') { format!("[{b}]:{port}") } else { format!("{b}:{port}") };
+        let addr = if b.contains(':') {
+            format!("[{b}]:{port}")
+        } else {
+            format!("{b}:{port}")
+        };
         match TcpListener::bind(&addr).await {
             Ok(l) => out.push(l),
             Err(e) => {
@@ -111,9 +115,10 @@ pub async fn signals(tx: Sender<Msg>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) =
-            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-        else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             return;
         };
         let which = tokio::select! {
@@ -145,7 +150,12 @@ fn busy_reply(shared: &Shared, args: &[Bytes]) -> Option<Reply> {
         }
         return Some(kill(shared));
     }
-    if is("shutdown") && args.iter().skip(1).any(|a| a.eq_ignore_ascii_case(b"nosave")) {
+    if is("shutdown")
+        && args
+            .iter()
+            .skip(1)
+            .any(|a| a.eq_ignore_ascii_case(b"nosave"))
+    {
         log::warning("User requested shutdown during a busy script (SHUTDOWN NOSAVE)...");
         std::process::exit(0);
     }
@@ -218,7 +228,13 @@ async fn connection(
             }
             if !cmds.is_empty() {
                 let b = Arc::new(Batch::new(cmds));
-                if tx.send(Msg::Batch { id, batch: b.clone() }).is_err() {
+                if tx
+                    .send(Msg::Batch {
+                        id,
+                        batch: b.clone(),
+                    })
+                    .is_err()
+                {
                     return;
                 }
                 in_flight = Some(b);
@@ -226,7 +242,10 @@ async fn connection(
                 let mut b = Vec::new();
                 lunakv_protocol::encode(&Reply::err(e.clone()), 2, &mut b);
                 let _ = stream.write_all(&b).await;
-                log::log(log::VERBOSE, &format!("Protocol error ({e}) from client id={id}"));
+                log::log(
+                    log::VERBOSE,
+                    &format!("Protocol error ({e}) from client id={id}"),
+                );
                 return;
             }
             // Grow the buffer ahead of a large bulk so it is read in place.
@@ -239,7 +258,9 @@ async fn connection(
         }
         let limit = shared.query_buf_limit.load(Ordering::Relaxed) as usize;
         if rbuf.len() > limit {
-            log::warning(&format!("Closing client id={id} that reached max query buffer length"));
+            log::warning(&format!(
+                "Closing client id={id} that reached max query buffer length"
+            ));
             return;
         }
         if rbuf.capacity() - rbuf.len() < 4096 {
