@@ -216,6 +216,8 @@ impl Cmd {
     }
 
     /// Adds a subcommand (`CONFIG GET`, `CLIENT ID`...).
+    // A builder method named after what it adds, not arithmetic.
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(mut self, c: Cmd) -> Cmd {
         self.subs.push(c);
         self

@@ -152,9 +152,7 @@ impl<'a> Ctx<'a> {
     pub fn take(&mut self, key: &[u8]) -> Option<(Key, Entry)> {
         let now = self.now();
         let db = self.db();
-        if db.get(key, now).is_none() {
-            return None;
-        }
+        db.get(key, now)?;
         db.remove(key)
     }
 
