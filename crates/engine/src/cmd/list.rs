@@ -957,3 +957,447 @@ fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     };
     blmove_generic(ctx, args, false, true, timeout)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+    use crate::client::{Batch, Msg, Out};
+    use crate::testkit::TestEngine;
+    use crate::Engine;
+
+    fn arr(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    #[test]
+    fn push_pop_len_range() {
+        let mut t = TestEngine::new();
+        assert_eq!(t.raw(&["RPUSH", "l", "a", "b", "c"]), ":3\r\n");
+        assert_eq!(t.raw(&["LPUSH", "l", "x", "y"]), ":5\r\n");
+        assert_eq!(
+            t.raw(&["LRANGE", "l", "0", "-1"]),
+            arr(&["y", "x", "a", "b", "c"])
+        );
+        assert_eq!(t.raw(&["LRANGE", "l", "-2", "100"]), arr(&["b", "c"]));
+        assert_eq!(t.raw(&["LRANGE", "l", "3", "1"]), "*0\r\n");
+        assert_eq!(
+            t.raw(&["LRANGE", "l", "x", "1"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(t.raw(&["LRANGE", "none", "0", "1"]), "*0\r\n");
+        assert_eq!(t.raw(&["LLEN", "l"]), ":5\r\n");
+        assert_eq!(t.raw(&["LLEN", "none"]), ":0\r\n");
+        assert_eq!(t.raw(&["OBJECT", "ENCODING", "l"]), "$9\r\nquicklist\r\n");
+        assert_eq!(t.raw(&["LPUSHX", "none", "a"]), ":0\r\n");
+        assert_eq!(t.raw(&["RPUSHX", "l", "z", "w"]), ":7\r\n");
+        assert_eq!(t.raw(&["LPOP", "l"]), "$1\r\ny\r\n");
+        assert_eq!(t.raw(&["RPOP", "l"]), "$1\r\nw\r\n");
+        assert_eq!(t.raw(&["LPOP", "l", "2"]), arr(&["x", "a"]));
+        assert_eq!(t.raw(&["RPOP", "l", "2"]), arr(&["z", "c"]));
+        assert_eq!(t.raw(&["LPOP", "l", "0"]), "*0\r\n");
+        assert_eq!(
+            t.raw(&["LPOP", "l", "-1"]),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LPOP", "l", "1", "2"]),
+            "-ERR wrong number of arguments for 'lpop' command\r\n"
+        );
+        assert_eq!(t.raw(&["RPOP", "l", "9"]), arr(&["b"]));
+        assert_eq!(t.raw(&["EXISTS", "l"]), ":0\r\n");
+        assert_eq!(t.raw(&["LPOP", "l"]), "$-1\r\n");
+        assert_eq!(t.raw(&["LPOP", "l", "1"]), "*-1\r\n");
+        assert_eq!(t.raw(&["LPOP", "l", "0"]), "*-1\r\n");
+        t.raw(&["HELLO", "3"]);
+        assert_eq!(t.raw(&["LPOP", "l"]), "_\r\n");
+        assert_eq!(t.raw(&["LPOP", "l", "1"]), "_\r\n");
+    }
+
+    #[test]
+    fn wrong_type_everywhere() {
+        let mut t = TestEngine::new();
+        t.raw(&["SET", "s", "v"]);
+        let wt = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        for c in [
+            &["LPUSH", "s", "a"][..],
+            &["RPUSHX", "s", "a"],
+            &["LPOP", "s"],
+            &["LLEN", "s"],
+            &["LRANGE", "s", "0", "1"],
+            &["LINDEX", "s", "0"],
+            &["LSET", "s", "0", "x"],
+            &["LINSERT", "s", "before", "a", "b"],
+            &["LREM", "s", "0", "a"],
+            &["LTRIM", "s", "0", "1"],
+            &["LPOS", "s", "a"],
+            &["LMOVE", "s", "d", "left", "left"],
+            &["LMPOP", "1", "s", "left"],
+            &["BLPOP", "s", "0"],
+            &["BLMPOP", "0", "1", "s", "left"],
+            &["BRPOPLPUSH", "s", "d", "0"],
+        ] {
+            assert_eq!(t.raw(c), wt, "{c:?}");
+        }
+        t.raw(&["RPUSH", "l", "a"]);
+        assert_eq!(t.raw(&["LMOVE", "l", "s", "left", "left"]), wt);
+        assert_eq!(t.raw(&["LRANGE", "l", "0", "-1"]), arr(&["a"]));
+    }
+
+    #[test]
+    fn index_set_insert() {
+        let mut t = TestEngine::new();
+        t.raw(&["RPUSH", "l", "a", "b", "c"]);
+        assert_eq!(t.raw(&["LINDEX", "l", "0"]), "$1\r\na\r\n");
+        assert_eq!(t.raw(&["LINDEX", "l", "-1"]), "$1\r\nc\r\n");
+        assert_eq!(t.raw(&["LINDEX", "l", "3"]), "$-1\r\n");
+        assert_eq!(
+            t.raw(&["LINDEX", "l", "x"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(t.raw(&["LINDEX", "none", "x"]), "$-1\r\n");
+        assert_eq!(t.raw(&["LSET", "l", "1", "B"]), "+OK\r\n");
+        assert_eq!(
+            t.raw(&["LSET", "l", "-4", "B"]),
+            "-ERR index out of range\r\n"
+        );
+        assert_eq!(t.raw(&["LSET", "none", "0", "B"]), "-ERR no such key\r\n");
+        assert_eq!(t.raw(&["LINSERT", "l", "BEFORE", "B", "x"]), ":4\r\n");
+        assert_eq!(t.raw(&["LINSERT", "l", "after", "c", "y"]), ":5\r\n");
+        assert_eq!(t.raw(&["LINSERT", "l", "after", "nope", "y"]), ":-1\r\n");
+        assert_eq!(t.raw(&["LINSERT", "none", "after", "nope", "y"]), ":0\r\n");
+        assert_eq!(
+            t.raw(&["LINSERT", "l", "middle", "c", "y"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LRANGE", "l", "0", "-1"]),
+            arr(&["a", "x", "B", "c", "y"])
+        );
+    }
+
+    #[test]
+    fn lrem_ltrim() {
+        let mut t = TestEngine::new();
+        t.raw(&["RPUSH", "l", "a", "b", "a", "c", "a", "b"]);
+        assert_eq!(t.raw(&["LREM", "l", "-1", "a"]), ":1\r\n");
+        assert_eq!(
+            t.raw(&["LRANGE", "l", "0", "-1"]),
+            arr(&["a", "b", "a", "c", "b"])
+        );
+        assert_eq!(t.raw(&["LREM", "l", "1", "b"]), ":1\r\n");
+        assert_eq!(t.raw(&["LREM", "l", "0", "a"]), ":2\r\n");
+        assert_eq!(t.raw(&["LREM", "l", "0", "zz"]), ":0\r\n");
+        assert_eq!(
+            t.raw(&["LREM", "l", "x", "a"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(t.raw(&["LRANGE", "l", "0", "-1"]), arr(&["c", "b"]));
+        assert_eq!(t.raw(&["LREM", "l", "0", "c"]), ":1\r\n");
+        assert_eq!(t.raw(&["LREM", "l", "0", "b"]), ":1\r\n");
+        assert_eq!(t.raw(&["EXISTS", "l"]), ":0\r\n");
+        t.raw(&["RPUSH", "l", "1", "2", "3", "4", "5"]);
+        assert_eq!(t.raw(&["LTRIM", "l", "1", "-2"]), "+OK\r\n");
+        assert_eq!(t.raw(&["LRANGE", "l", "0", "-1"]), arr(&["2", "3", "4"]));
+        assert_eq!(t.raw(&["LTRIM", "l", "0", "-10"]), "+OK\r\n");
+        assert_eq!(t.raw(&["EXISTS", "l"]), ":0\r\n");
+        assert_eq!(t.raw(&["LTRIM", "none", "0", "1"]), "+OK\r\n");
+        assert_eq!(
+            t.raw(&["LTRIM", "l", "a", "1"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+    }
+
+    #[test]
+    fn lpos_options_and_errors() {
+        let mut t = TestEngine::new();
+        t.raw(&["RPUSH", "l", "a", "b", "c", "1", "2", "3", "c", "c"]);
+        assert_eq!(t.raw(&["LPOS", "l", "c"]), ":2\r\n");
+        assert_eq!(t.raw(&["LPOS", "l", "c", "RANK", "2"]), ":6\r\n");
+        assert_eq!(t.raw(&["LPOS", "l", "c", "RANK", "4"]), "$-1\r\n");
+        assert_eq!(t.raw(&["LPOS", "l", "c", "RANK", "-2"]), ":6\r\n");
+        assert_eq!(
+            t.raw(&["LPOS", "l", "c", "COUNT", "0"]),
+            "*3\r\n:2\r\n:6\r\n:7\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LPOS", "l", "c", "COUNT", "2", "RANK", "-1"]),
+            "*2\r\n:7\r\n:6\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LPOS", "l", "c", "COUNT", "0", "MAXLEN", "7", "RANK", "2"]),
+            "*1\r\n:6\r\n"
+        );
+        assert_eq!(t.raw(&["LPOS", "none", "c", "COUNT", "0"]), "*0\r\n");
+        assert_eq!(t.raw(&["LPOS", "none", "c"]), "$-1\r\n");
+        assert!(t
+            .raw(&["LPOS", "l", "c", "RANK", "0"])
+            .starts_with("-ERR RANK can't be zero"));
+        assert_eq!(
+            t.raw(&["LPOS", "l", "c", "COUNT", "-1"]),
+            "-ERR COUNT can't be negative\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LPOS", "l", "c", "MAXLEN", "x"]),
+            "-ERR MAXLEN can't be negative\r\n"
+        );
+        assert_eq!(t.raw(&["LPOS", "l", "c", "RANK"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            t.raw(&["LPOS", "l", "c", "RANK", "-9223372036854775808"]),
+            ":7\r\n"
+        );
+    }
+
+    #[test]
+    fn lmove_rpoplpush_lmpop() {
+        let mut t = TestEngine::new();
+        t.raw(&["RPUSH", "a", "1", "2", "3"]);
+        assert_eq!(t.raw(&["LMOVE", "a", "b", "LEFT", "RIGHT"]), "$1\r\n1\r\n");
+        assert_eq!(t.raw(&["RPOPLPUSH", "a", "b"]), "$1\r\n3\r\n");
+        assert_eq!(t.raw(&["LRANGE", "b", "0", "-1"]), arr(&["3", "1"]));
+        assert_eq!(t.raw(&["LMOVE", "a", "a", "left", "right"]), "$1\r\n2\r\n");
+        assert_eq!(
+            t.raw(&["LMOVE", "a", "b", "up", "right"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(t.raw(&["RPOPLPUSH", "a", "b"]), "$1\r\n2\r\n");
+        assert_eq!(t.raw(&["EXISTS", "a"]), ":0\r\n");
+        assert_eq!(t.raw(&["RPOPLPUSH", "a", "b"]), "$-1\r\n");
+        assert_eq!(
+            t.raw(&["LMPOP", "2", "a", "b", "LEFT"]),
+            "*2\r\n$1\r\nb\r\n*1\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LMPOP", "1", "b", "RIGHT", "COUNT", "5"]),
+            "*2\r\n$1\r\nb\r\n*2\r\n$1\r\n1\r\n$1\r\n3\r\n"
+        );
+        assert_eq!(t.raw(&["LMPOP", "1", "b", "RIGHT"]), "*-1\r\n");
+        assert_eq!(
+            t.raw(&["LMPOP", "0", "b", "RIGHT"]),
+            "-ERR numkeys should be greater than 0\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LMPOP", "x", "b", "RIGHT"]),
+            "-ERR numkeys should be greater than 0\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LMPOP", "3", "b", "RIGHT"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(t.raw(&["LMPOP", "1", "b", "UP"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            t.raw(&["LMPOP", "1", "b", "LEFT", "COUNT", "0"]),
+            "-ERR count should be greater than 0\r\n"
+        );
+        assert_eq!(
+            t.raw(&["LMPOP", "1", "b", "LEFT", "COUNT", "1", "COUNT", "1"]),
+            "-ERR syntax error\r\n"
+        );
+    }
+
+    #[test]
+    fn blocking_forms_do_not_block_outside_a_client() {
+        let mut t = TestEngine::new();
+        assert_eq!(t.raw(&["BLPOP", "k", "-1"]), "-ERR timeout is negative\r\n");
+        assert_eq!(
+            t.raw(&["BLPOP", "k", "x"]),
+            "-ERR timeout is not a float or out of range\r\n"
+        );
+        assert_eq!(
+            t.raw(&["BLMPOP", "x", "1", "k", "left"]),
+            "-ERR timeout is not a float or out of range\r\n"
+        );
+        assert_eq!(
+            t.raw(&["BLMPOP", "0", "0", "k", "left"]),
+            "-ERR numkeys should be greater than 0\r\n"
+        );
+        t.raw(&["RPUSH", "k", "a", "b", "c"]);
+        assert_eq!(t.raw(&["BLPOP", "none", "k", "0"]), arr(&["k", "a"]));
+        assert_eq!(t.raw(&["BRPOP", "none", "k", "0"]), arr(&["k", "c"]));
+        assert_eq!(
+            t.raw(&["BLMOVE", "k", "d", "left", "left", "0"]),
+            "$1\r\nb\r\n"
+        );
+        assert_eq!(t.raw(&["BRPOPLPUSH", "d", "e", "0"]), "$1\r\nb\r\n");
+        assert_eq!(
+            t.raw(&["BLMPOP", "0", "1", "e", "left", "count", "5"]),
+            "*2\r\n$1\r\ne\r\n*1\r\n$1\r\nb\r\n"
+        );
+        // Inside MULTI: the non-blocking answers.
+        t.raw(&["MULTI"]);
+        t.raw(&["BLPOP", "none", "0"]);
+        t.raw(&["BLMOVE", "none", "x", "left", "left", "0"]);
+        t.raw(&["BLMPOP", "0", "1", "none", "left"]);
+        assert_eq!(t.raw(&["EXEC"]), "*3\r\n*-1\r\n$-1\r\n*-1\r\n");
+    }
+
+    /// A network-like connection driven through `Engine::handle`.
+    struct Conn {
+        id: u64,
+        rx: UnboundedReceiver<Out>,
+    }
+
+    fn connect(eng: &mut Engine, id: u64) -> Conn {
+        let (tx, rx) = unbounded_channel();
+        eng.handle(Msg::Connect {
+            id,
+            addr: format!("127.0.0.1:{id}"),
+            laddr: String::new(),
+            fd: -1,
+            out: tx,
+        });
+        Conn { id, rx }
+    }
+
+    fn send(eng: &mut Engine, c: &Conn, cmds: &[&[&str]]) {
+        let cmds = cmds
+            .iter()
+            .map(|a| {
+                a.iter()
+                    .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+                    .collect()
+            })
+            .collect();
+        eng.handle(Msg::Batch {
+            id: c.id,
+            batch: Arc::new(Batch::new(cmds)),
+        });
+    }
+
+    fn read(c: &mut Conn) -> String {
+        let mut s = Vec::new();
+        while let Ok(m) = c.rx.try_recv() {
+            if let Out::Data(d) | Out::Batch(d) = m {
+                s.extend_from_slice(&d);
+            }
+        }
+        String::from_utf8_lossy(&s).into_owned()
+    }
+
+    #[test]
+    fn blpop_is_served_in_arrival_order() {
+        let mut t = TestEngine::new();
+        let eng = &mut t.eng;
+        let mut a = connect(eng, 10);
+        let mut b = connect(eng, 11);
+        let mut p = connect(eng, 12);
+        send(eng, &a, &[&["BLPOP", "k", "0"], &["PING"]]);
+        send(eng, &b, &[&["BRPOP", "other", "k", "0"]]);
+        assert_eq!(read(&mut a), "");
+        assert_eq!(eng.blocking.count, 2);
+        send(eng, &p, &[&["RPUSH", "k", "v1", "v2", "v3"]]);
+        assert_eq!(read(&mut p), ":3\r\n");
+        // The first waiter also runs the rest of its batch.
+        assert_eq!(read(&mut a), arr(&["k", "v1"]) + "+PONG\r\n");
+        assert_eq!(read(&mut b), arr(&["k", "v3"]));
+        assert_eq!(eng.blocking.count, 0);
+        send(eng, &p, &[&["LRANGE", "k", "0", "-1"]]);
+        assert_eq!(read(&mut p), arr(&["v2"]));
+    }
+
+    #[test]
+    fn multi_wakes_after_exec_and_del_hides_the_push() {
+        let mut t = TestEngine::new();
+        let eng = &mut t.eng;
+        let mut a = connect(eng, 10);
+        let mut p = connect(eng, 12);
+        send(
+            eng,
+            &a,
+            &[&["BLMPOP", "0", "1", "l", "LEFT", "COUNT", "10"]],
+        );
+        send(
+            eng,
+            &p,
+            &[&["MULTI"], &["LPUSH", "l", "a"], &["DEL", "l"], &["EXEC"]],
+        );
+        read(&mut p);
+        assert_eq!(read(&mut a), "");
+        send(
+            eng,
+            &p,
+            &[
+                &["MULTI"],
+                &["LPUSH", "l", "a"],
+                &["LPUSH", "l", "b"],
+                &["EXEC"],
+            ],
+        );
+        read(&mut p);
+        assert_eq!(
+            read(&mut a),
+            "*2\r\n$1\r\nl\r\n".to_string() + &arr(&["b", "a"])
+        );
+    }
+
+    #[test]
+    fn blmove_chains_and_wrong_destination() {
+        let mut t = TestEngine::new();
+        let eng = &mut t.eng;
+        let mut a = connect(eng, 10);
+        let mut b = connect(eng, 11);
+        let mut p = connect(eng, 12);
+        // list1 -> list2 -> list3
+        send(
+            eng,
+            &a,
+            &[&["BLMOVE", "list1", "list2", "right", "left", "0"]],
+        );
+        send(
+            eng,
+            &b,
+            &[&["BLMOVE", "list2", "list3", "left", "right", "0"]],
+        );
+        send(
+            eng,
+            &p,
+            &[
+                &["RPUSH", "list1", "foo"],
+                &["LRANGE", "list3", "0", "-1"],
+                &["EXISTS", "list2"],
+            ],
+        );
+        assert_eq!(
+            read(&mut p),
+            ":1\r\n".to_string() + &arr(&["foo"]) + ":0\r\n"
+        );
+        assert_eq!(read(&mut a), "$3\r\nfoo\r\n");
+        assert_eq!(read(&mut b), "$3\r\nfoo\r\n");
+        // A wrong-typed destination: the first waiter gets WRONGTYPE, the
+        // element goes to the next one.
+        send(eng, &p, &[&["SET", "t1", "x"]]);
+        read(&mut p);
+        send(eng, &a, &[&["BRPOPLPUSH", "src", "t1", "0"]]);
+        send(eng, &b, &[&["BRPOPLPUSH", "src", "t2", "0"]]);
+        send(
+            eng,
+            &p,
+            &[&["LPUSH", "src", "foo"], &["LRANGE", "t2", "0", "-1"]],
+        );
+        assert_eq!(read(&mut p), ":1\r\n".to_string() + &arr(&["foo"]));
+        assert!(read(&mut a).starts_with("-WRONGTYPE"));
+        assert_eq!(read(&mut b), "$3\r\nfoo\r\n");
+    }
+
+    #[test]
+    fn blocking_timeout_replies() {
+        let mut t = TestEngine::new();
+        let eng = &mut t.eng;
+        let mut a = connect(eng, 10);
+        let mut b = connect(eng, 11);
+        send(eng, &a, &[&["BLPOP", "k", "0.02"]]);
+        send(eng, &b, &[&["BLMOVE", "k", "d", "left", "left", "0.02"]]);
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        eng.handle_block_timeouts();
+        assert_eq!(read(&mut a), "*-1\r\n");
+        assert_eq!(read(&mut b), "$-1\r\n");
+        assert_eq!(eng.blocking.count, 0);
+    }
+}
