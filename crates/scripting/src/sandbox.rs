@@ -271,8 +271,13 @@ unsafe extern "C-unwind" fn sb_pairs(l: *mut ffi::lua_State) -> c_int {
 /// string `err` field (what `redis.call` raises) is returned as that string,
 /// for compatibility with scripts written for Redis 6.
 unsafe extern "C-unwind" fn sb_pcall(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checkany(l, 1);
     let argc = ffi::lua_gettop(l);
+    if argc == 0 {
+        // Redis's version then calls its own `true` placeholder.
+        ffi::lua_pushboolean(l, 0);
+        ffi::lua_pushliteral(l, c"attempt to call a boolean value");
+        return 2;
+    }
     ffi::lua_pushboolean(l, 1);
     ffi::lua_insert(l, 1);
     if ffi::lua_pcall(l, argc - 1, ffi::LUA_MULTRET, 0) != 0 {
@@ -304,7 +309,7 @@ unsafe extern "C-unwind" fn sb_xpcall(l: *mut ffi::lua_State) -> c_int {
         ffi::lua_error(l)
     }
     ffi::lua_pushboolean(l, (status == 0) as c_int);
-    ffi::lua_insert(l, 1);
+    ffi::lua_replace(l, 1);
     ffi::lua_gettop(l)
 }
 

@@ -317,6 +317,7 @@ impl LuaVm {
 
         let redis = Self::redis_table(&lua, &ctx)?;
         globals.raw_set("redis", redis)?;
+        globals.raw_set("__redis__err__handler", public_error_handler(&lua)?)?;
 
         let handler = Self::error_handler(&lua, &ctx)?;
         let env = Self::lock_down(&lua, &globals, string_mt)?;
@@ -603,30 +604,7 @@ impl LuaVm {
         let ctx = ctx.clone();
         let tostring: Function = lua.globals().raw_get("tostring")?;
         lua.create_function(move |lua, err: Value| {
-            // Frames from the erroring function outwards, without ours.
-            let mut frames: Vec<(String, String, Option<usize>)> = Vec::with_capacity(2);
-            let mut level = 1;
-            while frames.len() < 2 && level < 64 {
-                let Some(f) = lua.inspect_stack(level, |d| {
-                    let s = d.source();
-                    (
-                        s.source.map(|x| x.into_owned()).unwrap_or_default(),
-                        s.what.to_string(),
-                        d.current_line(),
-                    )
-                }) else {
-                    break;
-                };
-                level += 1;
-                if f.0 != INTERNAL_SOURCE {
-                    frames.push(f);
-                }
-            }
-            let mut it = frames.into_iter();
-            let mut frame = it.next();
-            if frame.as_ref().is_some_and(|f| f.1 == "C") {
-                frame = it.next();
-            }
+            let frame = error_position(lua);
             let mut info = ErrorInfo::default();
             match &err {
                 Value::Table(t) => {
@@ -665,7 +643,7 @@ impl LuaVm {
                     info.msg = Some(msg);
                 }
             }
-            if let Some((source, _, line)) = frame {
+            if let Some((source, line)) = frame {
                 info.source = Some(source);
                 info.line = Some(match line {
                     Some(l) => l.to_string(),
@@ -981,6 +959,63 @@ impl LuaVm {
             .cloned()
             .ok_or_else(|| mlua::Error::runtime("globals proxy missing"))
     }
+}
+
+/// Where an error raised now comes from, as Redis's error handler finds
+/// it: the function at stack level 1 (the one that raised), or its caller
+/// when that is a C function (`error`, `redis.call`...). Our own Lua
+/// frames are skipped. Returns the source (`@user_script`) and line.
+fn error_position(lua: &Lua) -> Option<(String, Option<usize>)> {
+    let mut frames: Vec<(String, bool, Option<usize>)> = Vec::with_capacity(2);
+    let mut level = 1;
+    while frames.len() < 2 && level < 64 {
+        let f = lua.inspect_stack(level, |d| {
+            let s = d.source();
+            (
+                s.source.map(|x| x.into_owned()).unwrap_or_default(),
+                s.what == "C",
+                d.current_line(),
+            )
+        })?;
+        level += 1;
+        if f.0 != INTERNAL_SOURCE {
+            frames.push(f);
+        }
+    }
+    let mut it = frames.into_iter();
+    let mut frame = it.next();
+    if frame.as_ref().is_some_and(|f| f.1) {
+        frame = it.next();
+    }
+    frame.map(|(s, _, l)| (s, l))
+}
+
+/// Redis's `__redis__err__handler` global, for scripts that call it: turns
+/// an error into `{err=..., source=..., line=...}`.
+fn public_error_handler(lua: &Lua) -> mlua::Result<Function> {
+    let tostring: Function = lua.globals().raw_get("tostring")?;
+    lua.create_function(move |lua, err: Value| {
+        let pos = error_position(lua);
+        let t = match err {
+            Value::Table(t) => t,
+            other => {
+                let t = lua.create_table()?;
+                let s: Value = tostring.call(other).unwrap_or(Value::Nil);
+                let mut msg = b"ERR ".to_vec();
+                if let Value::String(s) = s {
+                    msg.extend_from_slice(&s.as_bytes());
+                }
+                t.raw_set("err", lua.create_string(msg)?)?;
+                t
+            }
+        };
+        if let Some((source, line)) = pos {
+            // A read-only table refuses, as in Redis (the error propagates).
+            t.set("source", source)?;
+            t.set("line", line.map_or(-1, |l| l as i64))?;
+        }
+        Ok(t)
+    })
 }
 
 /// `ERR Error running script <name>, <msg>` (at most 100 bytes of it), the
