@@ -11,6 +11,7 @@ use crate::Engine;
 
 pub mod bitmap;
 pub mod connection;
+pub mod functions;
 pub mod hash;
 pub mod introspection;
 pub mod keys;
@@ -35,6 +36,7 @@ pub fn all() -> Vec<Cmd> {
     transactions::register(&mut v);
     pubsub::register(&mut v);
     scripting::register(&mut v);
+    functions::register(&mut v);
     hash::register(&mut v);
     list::register(&mut v);
     set::register(&mut v);
