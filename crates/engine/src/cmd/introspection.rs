@@ -682,1730 +682,205 @@ enum Fk {
 }
 /// Key specifications of Redis 7.0.15 commands (facts from its command
 /// table), by full command name.
+#[rustfmt::skip]
 static KEY_SPECS: &[(&str, &[S])] = &[
-    (
-        "append",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "bitcount",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "bitfield",
-        &[S {
-            flags: "RW UPDATE ACCESS VARIABLE_FLAGS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "bitfield_ro",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "bitop",
-        &[
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(3),
-                fk: Fk::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "bitpos",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "blmove",
-        &[
-            S {
-                flags: "RW ACCESS DELETE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RW INSERT",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "blmpop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(2),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "blpop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-2, 1, 0),
-        }],
-    ),
-    (
-        "brpop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-2, 1, 0),
-        }],
-    ),
-    (
-        "brpoplpush",
-        &[
-            S {
-                flags: "RW ACCESS DELETE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RW INSERT",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "bzmpop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(2),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "bzpopmax",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-2, 1, 0),
-        }],
-    ),
-    (
-        "bzpopmin",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-2, 1, 0),
-        }],
-    ),
-    (
-        "copy",
-        &[
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "decr",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "decrby",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "del",
-        &[S {
-            flags: "RM DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "dump",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "eval",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(2),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "eval_ro",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(2),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "evalsha",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(2),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "evalsha_ro",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(2),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "exists",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "expire",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "expireat",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "expiretime",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "fcall",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(2),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "fcall_ro",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(2),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "geoadd",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geodist",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geohash",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geopos",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "georadius",
-        &[
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Keyword("STORE", 6),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Keyword("STOREDIST", 6),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "georadius_ro",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "georadiusbymember",
-        &[
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Keyword("STORE", 5),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Keyword("STOREDIST", 5),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "georadiusbymember_ro",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geosearch",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geosearchstore",
-        &[
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "get",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getbit",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getdel",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getex",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getrange",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getset",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hdel",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hexists",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hget",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hgetall",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hincrby",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hincrbyfloat",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hkeys",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hlen",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hmget",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hmset",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hrandfield",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hscan",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hset",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hsetnx",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hstrlen",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hvals",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "incr",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "incrby",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "incrbyfloat",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lcs",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(1, 1, 0),
-        }],
-    ),
-    (
-        "lindex",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "linsert",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "llen",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lmove",
-        &[
-            S {
-                flags: "RW ACCESS DELETE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RW INSERT",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "lmpop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "lpop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lpos",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lpush",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lpushx",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lrange",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lrem",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lset",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "ltrim",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "memory|usage",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "mget",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "migrate",
-        &[
-            S {
-                flags: "RW ACCESS DELETE",
-                bs: Bs::Index(3),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RW ACCESS DELETE INCOMPLETE",
-                bs: Bs::Keyword("KEYS", -2),
-                fk: Fk::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "move",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "mset",
-        &[S {
-            flags: "OW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 2, 0),
-        }],
-    ),
-    (
-        "msetnx",
-        &[S {
-            flags: "OW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 2, 0),
-        }],
-    ),
-    (
-        "object|encoding",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "object|freq",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "object|idletime",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "object|refcount",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "persist",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pexpire",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pexpireat",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pexpiretime",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pfadd",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pfcount",
-        &[S {
-            flags: "RW ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "pfdebug",
-        &[S {
-            flags: "RW ACCESS",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pfmerge",
-        &[
-            S {
-                flags: "RW ACCESS INSERT",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "psetex",
-        &[S {
-            flags: "OW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pttl",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "rename",
-        &[
-            S {
-                flags: "RW ACCESS DELETE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "renamenx",
-        &[
-            S {
-                flags: "RW ACCESS DELETE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "OW INSERT",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "restore-asking",
-        &[S {
-            flags: "OW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "restore",
-        &[S {
-            flags: "OW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "rpop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "rpoplpush",
-        &[
-            S {
-                flags: "RW ACCESS DELETE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RW INSERT",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "rpush",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "rpushx",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "sadd",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "scard",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "sdiff",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "sdiffstore",
-        &[
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "set",
-        &[S {
-            flags: "RW ACCESS UPDATE VARIABLE_FLAGS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "setbit",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "setex",
-        &[S {
-            flags: "OW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "setnx",
-        &[S {
-            flags: "OW INSERT",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "setrange",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "sinter",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "sintercard",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "sinterstore",
-        &[
-            S {
-                flags: "RW UPDATE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "sismember",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "smembers",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "smismember",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "smove",
-        &[
-            S {
-                flags: "RW ACCESS DELETE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RW INSERT",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "sort",
-        &[
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Unknown,
-                fk: Fk::Unknown,
-            },
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Unknown,
-                fk: Fk::Unknown,
-            },
-        ],
-    ),
-    (
-        "sort_ro",
-        &[
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Unknown,
-                fk: Fk::Unknown,
-            },
-        ],
-    ),
-    (
-        "spop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "spublish",
-        &[S {
-            flags: "NOT_KEY",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "srandmember",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "srem",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "sscan",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "ssubscribe",
-        &[S {
-            flags: "NOT_KEY",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "strlen",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "substr",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "sunion",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "sunionstore",
-        &[
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "sunsubscribe",
-        &[S {
-            flags: "NOT_KEY",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "touch",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "ttl",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "type",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "unlink",
-        &[S {
-            flags: "RM DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "watch",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "xack",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xadd",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xautoclaim",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xclaim",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xdel",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xgroup|create",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xgroup|createconsumer",
-        &[S {
-            flags: "RW INSERT",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xgroup|delconsumer",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xgroup|destroy",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xgroup|setid",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xinfo|consumers",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xinfo|groups",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xinfo|stream",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(2),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xlen",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xpending",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xrange",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xread",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Keyword("STREAMS", 1),
-            fk: Fk::Range(-1, 1, 2),
-        }],
-    ),
-    (
-        "xreadgroup",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Keyword("STREAMS", 4),
-            fk: Fk::Range(-1, 1, 2),
-        }],
-    ),
-    (
-        "xrevrange",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xsetid",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xtrim",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zadd",
-        &[S {
-            flags: "RW UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zcard",
-        &[S {
-            flags: "RO",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zcount",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zdiff",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zdiffstore",
-        &[
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Keynum(0, 1, 1),
-            },
-        ],
-    ),
-    (
-        "zincrby",
-        &[S {
-            flags: "RW ACCESS UPDATE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zinter",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zintercard",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zinterstore",
-        &[
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Keynum(0, 1, 1),
-            },
-        ],
-    ),
-    (
-        "zlexcount",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zmpop",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zmscore",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zpopmax",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zpopmin",
-        &[S {
-            flags: "RW ACCESS DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrandmember",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrange",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrangebylex",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrangebyscore",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrangestore",
-        &[
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "zrank",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrem",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zremrangebylex",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zremrangebyrank",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zremrangebyscore",
-        &[S {
-            flags: "RW DELETE",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrevrange",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrevrangebylex",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrevrangebyscore",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrevrank",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zscan",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zscore",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zunion",
-        &[S {
-            flags: "RO ACCESS",
-            bs: Bs::Index(1),
-            fk: Fk::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zunionstore",
-        &[
-            S {
-                flags: "OW UPDATE",
-                bs: Bs::Index(1),
-                fk: Fk::Range(0, 1, 0),
-            },
-            S {
-                flags: "RO ACCESS",
-                bs: Bs::Index(2),
-                fk: Fk::Keynum(0, 1, 1),
-            },
-        ],
-    ),
+    ("append", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("bitcount", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("bitfield", &[S { flags: "RW UPDATE ACCESS VARIABLE_FLAGS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("bitfield_ro", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("bitop", &[S { flags: "OW UPDATE", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(3), fk: Fk::Range(-1, 1, 0) }]),
+    ("bitpos", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("blmove", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RW INSERT", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("blmpop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("blpop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(-2, 1, 0) }]),
+    ("brpop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(-2, 1, 0) }]),
+    ("brpoplpush", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RW INSERT", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("bzmpop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("bzpopmax", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(-2, 1, 0) }]),
+    ("bzpopmin", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(-2, 1, 0) }]),
+    ("copy", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "OW UPDATE", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("decr", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("decrby", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("del", &[S { flags: "RM DELETE", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("dump", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("eval", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("eval_ro", &[S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("evalsha", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("evalsha_ro", &[S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("exists", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("expire", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("expireat", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("expiretime", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("fcall", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("fcall_ro", &[S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("geoadd", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("geodist", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("geohash", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("geopos", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("georadius", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "OW UPDATE", bs: Bs::Keyword("STORE", 6), fk: Fk::Range(0, 1, 0) }, S { flags: "OW UPDATE", bs: Bs::Keyword("STOREDIST", 6), fk: Fk::Range(0, 1, 0) }]),
+    ("georadius_ro", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("georadiusbymember", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "OW UPDATE", bs: Bs::Keyword("STORE", 5), fk: Fk::Range(0, 1, 0) }, S { flags: "OW UPDATE", bs: Bs::Keyword("STOREDIST", 5), fk: Fk::Range(0, 1, 0) }]),
+    ("georadiusbymember_ro", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("geosearch", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("geosearchstore", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("get", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("getbit", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("getdel", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("getex", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("getrange", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("getset", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hdel", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hexists", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hget", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hgetall", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hincrby", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hincrbyfloat", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hkeys", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hlen", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hmget", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hmset", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hrandfield", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hscan", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hset", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hsetnx", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hstrlen", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("hvals", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("incr", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("incrby", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("incrbyfloat", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("lcs", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(1, 1, 0) }]),
+    ("lindex", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("linsert", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("llen", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("lmove", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RW INSERT", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("lmpop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Keynum(0, 1, 1) }]),
+    ("lpop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("lpos", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("lpush", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("lpushx", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("lrange", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("lrem", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("lset", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("ltrim", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("memory|usage", &[S { flags: "RO", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("mget", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("migrate", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(3), fk: Fk::Range(0, 1, 0) }, S { flags: "RW ACCESS DELETE INCOMPLETE", bs: Bs::Keyword("KEYS", -2), fk: Fk::Range(-1, 1, 0) }]),
+    ("move", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("mset", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(-1, 2, 0) }]),
+    ("msetnx", &[S { flags: "OW INSERT", bs: Bs::Index(1), fk: Fk::Range(-1, 2, 0) }]),
+    ("object|encoding", &[S { flags: "RO", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("object|freq", &[S { flags: "RO", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("object|idletime", &[S { flags: "RO", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("object|refcount", &[S { flags: "RO", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("persist", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("pexpire", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("pexpireat", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("pexpiretime", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("pfadd", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("pfcount", &[S { flags: "RW ACCESS", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("pfdebug", &[S { flags: "RW ACCESS", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("pfmerge", &[S { flags: "RW ACCESS INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(-1, 1, 0) }]),
+    ("psetex", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("pttl", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("rename", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "OW UPDATE", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("renamenx", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "OW INSERT", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("restore-asking", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("restore", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("rpop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("rpoplpush", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RW INSERT", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("rpush", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("rpushx", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("sadd", &[S { flags: "RW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("scard", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("sdiff", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("sdiffstore", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(-1, 1, 0) }]),
+    ("set", &[S { flags: "RW ACCESS UPDATE VARIABLE_FLAGS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("setbit", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("setex", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("setnx", &[S { flags: "OW INSERT", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("setrange", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("sinter", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("sintercard", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Keynum(0, 1, 1) }]),
+    ("sinterstore", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(-1, 1, 0) }]),
+    ("sismember", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("smembers", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("smismember", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("smove", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RW INSERT", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("sort", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Unknown, fk: Fk::Unknown }, S { flags: "OW UPDATE", bs: Bs::Unknown, fk: Fk::Unknown }]),
+    ("sort_ro", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Unknown, fk: Fk::Unknown }]),
+    ("spop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("spublish", &[S { flags: "NOT_KEY", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("srandmember", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("srem", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("sscan", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("ssubscribe", &[S { flags: "NOT_KEY", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("strlen", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("substr", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("sunion", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("sunionstore", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(-1, 1, 0) }]),
+    ("sunsubscribe", &[S { flags: "NOT_KEY", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("touch", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("ttl", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("type", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("unlink", &[S { flags: "RM DELETE", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("watch", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(-1, 1, 0) }]),
+    ("xack", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xadd", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xautoclaim", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xclaim", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xdel", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xgroup|create", &[S { flags: "RW INSERT", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("xgroup|createconsumer", &[S { flags: "RW INSERT", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("xgroup|delconsumer", &[S { flags: "RW DELETE", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("xgroup|destroy", &[S { flags: "RW DELETE", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("xgroup|setid", &[S { flags: "RW UPDATE", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("xinfo|consumers", &[S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("xinfo|groups", &[S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("xinfo|stream", &[S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("xlen", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xpending", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xrange", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xread", &[S { flags: "RO ACCESS", bs: Bs::Keyword("STREAMS", 1), fk: Fk::Range(-1, 1, 2) }]),
+    ("xreadgroup", &[S { flags: "RO ACCESS", bs: Bs::Keyword("STREAMS", 4), fk: Fk::Range(-1, 1, 2) }]),
+    ("xrevrange", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xsetid", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("xtrim", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zadd", &[S { flags: "RW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zcard", &[S { flags: "RO", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zcount", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zdiff", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Keynum(0, 1, 1) }]),
+    ("zdiffstore", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("zincrby", &[S { flags: "RW ACCESS UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zinter", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Keynum(0, 1, 1) }]),
+    ("zintercard", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Keynum(0, 1, 1) }]),
+    ("zinterstore", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
+    ("zlexcount", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zmpop", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Keynum(0, 1, 1) }]),
+    ("zmscore", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zpopmax", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zpopmin", &[S { flags: "RW ACCESS DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrandmember", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrange", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrangebylex", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrangebyscore", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrangestore", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) }]),
+    ("zrank", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrem", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zremrangebylex", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zremrangebyrank", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zremrangebyscore", &[S { flags: "RW DELETE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrevrange", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrevrangebylex", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrevrangebyscore", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zrevrank", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zscan", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zscore", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }]),
+    ("zunion", &[S { flags: "RO ACCESS", bs: Bs::Index(1), fk: Fk::Keynum(0, 1, 1) }]),
+    ("zunionstore", &[S { flags: "OW UPDATE", bs: Bs::Index(1), fk: Fk::Range(0, 1, 0) }, S { flags: "RO ACCESS", bs: Bs::Index(2), fk: Fk::Keynum(0, 1, 1) }]),
 ];
 
 /// Command tips of Redis 7.0.15 commands, by full command name.
+#[rustfmt::skip]
 static TIPS: &[(&str, &str)] = &[
     ("client|info", "nondeterministic_output"),
     ("client|list", "nondeterministic_output"),
@@ -2423,177 +898,69 @@ static TIPS: &[(&str, &str)] = &[
     ("command|info", "nondeterministic_output_order"),
     ("command|list", "nondeterministic_output_order"),
     ("command", "nondeterministic_output_order"),
-    (
-        "config|set",
-        "request_policy:all_nodes response_policy:all_succeeded",
-    ),
-    (
-        "dbsize",
-        "request_policy:all_shards response_policy:agg_sum",
-    ),
+    ("config|set", "request_policy:all_nodes response_policy:all_succeeded"),
+    ("dbsize", "request_policy:all_shards response_policy:agg_sum"),
     ("del", "request_policy:multi_shard response_policy:agg_sum"),
     ("dump", "nondeterministic_output"),
-    (
-        "exists",
-        "request_policy:multi_shard response_policy:agg_sum",
-    ),
-    (
-        "flushall",
-        "request_policy:all_shards response_policy:all_succeeded",
-    ),
-    (
-        "flushdb",
-        "request_policy:all_shards response_policy:all_succeeded",
-    ),
-    (
-        "function|delete",
-        "request_policy:all_shards response_policy:all_succeeded",
-    ),
-    (
-        "function|flush",
-        "request_policy:all_shards response_policy:all_succeeded",
-    ),
-    (
-        "function|kill",
-        "request_policy:all_shards response_policy:one_succeeded",
-    ),
+    ("exists", "request_policy:multi_shard response_policy:agg_sum"),
+    ("flushall", "request_policy:all_shards response_policy:all_succeeded"),
+    ("flushdb", "request_policy:all_shards response_policy:all_succeeded"),
+    ("function|delete", "request_policy:all_shards response_policy:all_succeeded"),
+    ("function|flush", "request_policy:all_shards response_policy:all_succeeded"),
+    ("function|kill", "request_policy:all_shards response_policy:one_succeeded"),
     ("function|list", "nondeterministic_output_order"),
-    (
-        "function|load",
-        "request_policy:all_shards response_policy:all_succeeded",
-    ),
-    (
-        "function|restore",
-        "request_policy:all_shards response_policy:all_succeeded",
-    ),
-    (
-        "function|stats",
-        "nondeterministic_output request_policy:all_shards response_policy:special",
-    ),
+    ("function|load", "request_policy:all_shards response_policy:all_succeeded"),
+    ("function|restore", "request_policy:all_shards response_policy:all_succeeded"),
+    ("function|stats", "nondeterministic_output request_policy:all_shards response_policy:special"),
     ("hgetall", "nondeterministic_output_order"),
     ("hkeys", "nondeterministic_output_order"),
     ("hrandfield", "nondeterministic_output"),
     ("hscan", "nondeterministic_output"),
     ("hvals", "nondeterministic_output_order"),
-    (
-        "info",
-        "nondeterministic_output request_policy:all_shards response_policy:special",
-    ),
-    (
-        "keys",
-        "request_policy:all_shards nondeterministic_output_order",
-    ),
+    ("info", "nondeterministic_output request_policy:all_shards response_policy:special"),
+    ("keys", "request_policy:all_shards nondeterministic_output_order"),
     ("lastsave", "nondeterministic_output"),
-    (
-        "latency|doctor",
-        "nondeterministic_output request_policy:all_nodes response_policy:special",
-    ),
-    (
-        "latency|graph",
-        "nondeterministic_output request_policy:all_nodes response_policy:special",
-    ),
-    (
-        "latency|histogram",
-        "nondeterministic_output request_policy:all_nodes response_policy:special",
-    ),
-    (
-        "latency|history",
-        "nondeterministic_output request_policy:all_nodes response_policy:special",
-    ),
-    (
-        "latency|latest",
-        "nondeterministic_output request_policy:all_nodes response_policy:special",
-    ),
-    (
-        "latency|reset",
-        "request_policy:all_nodes response_policy:all_succeeded",
-    ),
-    (
-        "memory|doctor",
-        "nondeterministic_output request_policy:all_shards response_policy:special",
-    ),
-    (
-        "memory|malloc-stats",
-        "nondeterministic_output request_policy:all_shards response_policy:special",
-    ),
-    (
-        "memory|purge",
-        "request_policy:all_shards response_policy:all_succeeded",
-    ),
-    (
-        "memory|stats",
-        "nondeterministic_output request_policy:all_shards response_policy:special",
-    ),
+    ("latency|doctor", "nondeterministic_output request_policy:all_nodes response_policy:special"),
+    ("latency|graph", "nondeterministic_output request_policy:all_nodes response_policy:special"),
+    ("latency|histogram", "nondeterministic_output request_policy:all_nodes response_policy:special"),
+    ("latency|history", "nondeterministic_output request_policy:all_nodes response_policy:special"),
+    ("latency|latest", "nondeterministic_output request_policy:all_nodes response_policy:special"),
+    ("latency|reset", "request_policy:all_nodes response_policy:all_succeeded"),
+    ("memory|doctor", "nondeterministic_output request_policy:all_shards response_policy:special"),
+    ("memory|malloc-stats", "nondeterministic_output request_policy:all_shards response_policy:special"),
+    ("memory|purge", "request_policy:all_shards response_policy:all_succeeded"),
+    ("memory|stats", "nondeterministic_output request_policy:all_shards response_policy:special"),
     ("mget", "request_policy:multi_shard"),
     ("migrate", "nondeterministic_output"),
     ("module|list", "nondeterministic_output_order"),
-    (
-        "mset",
-        "request_policy:multi_shard response_policy:all_succeeded",
-    ),
-    (
-        "msetnx",
-        "request_policy:multi_shard response_policy:agg_min",
-    ),
+    ("mset", "request_policy:multi_shard response_policy:all_succeeded"),
+    ("msetnx", "request_policy:multi_shard response_policy:agg_min"),
     ("object|encoding", "nondeterministic_output"),
     ("object|freq", "nondeterministic_output"),
     ("object|idletime", "nondeterministic_output"),
     ("object|refcount", "nondeterministic_output"),
-    (
-        "ping",
-        "request_policy:all_shards response_policy:all_succeeded",
-    ),
+    ("ping", "request_policy:all_shards response_policy:all_succeeded"),
     ("pttl", "nondeterministic_output"),
-    (
-        "randomkey",
-        "request_policy:all_shards nondeterministic_output",
-    ),
+    ("randomkey", "request_policy:all_shards nondeterministic_output"),
     ("scan", "nondeterministic_output request_policy:special"),
-    (
-        "script|exists",
-        "request_policy:all_shards response_policy:agg_logical_and",
-    ),
-    (
-        "script|flush",
-        "request_policy:all_nodes response_policy:all_succeeded",
-    ),
-    (
-        "script|kill",
-        "request_policy:all_shards response_policy:one_succeeded",
-    ),
-    (
-        "script|load",
-        "request_policy:all_nodes response_policy:all_succeeded",
-    ),
+    ("script|exists", "request_policy:all_shards response_policy:agg_logical_and"),
+    ("script|flush", "request_policy:all_nodes response_policy:all_succeeded"),
+    ("script|kill", "request_policy:all_shards response_policy:one_succeeded"),
+    ("script|load", "request_policy:all_nodes response_policy:all_succeeded"),
     ("sdiff", "nondeterministic_output_order"),
     ("sinter", "nondeterministic_output_order"),
-    (
-        "slowlog|get",
-        "request_policy:all_nodes nondeterministic_output",
-    ),
-    (
-        "slowlog|len",
-        "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
-    ),
-    (
-        "slowlog|reset",
-        "request_policy:all_nodes response_policy:all_succeeded",
-    ),
+    ("slowlog|get", "request_policy:all_nodes nondeterministic_output"),
+    ("slowlog|len", "request_policy:all_nodes response_policy:agg_sum nondeterministic_output"),
+    ("slowlog|reset", "request_policy:all_nodes response_policy:all_succeeded"),
     ("smembers", "nondeterministic_output_order"),
     ("spop", "nondeterministic_output"),
     ("srandmember", "nondeterministic_output"),
     ("sscan", "nondeterministic_output"),
     ("sunion", "nondeterministic_output_order"),
     ("time", "nondeterministic_output"),
-    (
-        "touch",
-        "request_policy:multi_shard response_policy:agg_sum",
-    ),
+    ("touch", "request_policy:multi_shard response_policy:agg_sum"),
     ("ttl", "nondeterministic_output"),
-    (
-        "unlink",
-        "request_policy:multi_shard response_policy:agg_sum",
-    ),
+    ("unlink", "request_policy:multi_shard response_policy:agg_sum"),
     ("wait", "request_policy:all_shards response_policy:agg_min"),
     ("xadd", "nondeterministic_output"),
     ("xautoclaim", "nondeterministic_output"),
@@ -3171,7 +1538,7 @@ fn client_flags(eng: &Engine, c: &Client) -> String {
     if c.multi.is_some() {
         f.push('x');
     }
-    if c.flags_str.contains('b') {
+    if c.blocked.is_some() || c.flags_str.contains('b') {
         f.push('b');
     }
     if c.multi.is_some() && (c.watch_dirty || eng.watch_dirty.contains(&c.id)) {
@@ -3209,13 +1576,13 @@ fn client_line(eng: &Engine, c: &Client, current: Option<(&str, &[Bytes])>) -> S
         .map(|m| m.queue.iter().flat_map(|q| q.iter()).map(|a| a.len()).sum())
         .unwrap_or(0);
     let qbuf_free = if qbuf > 0 {
-        40954usize.saturating_sub(qbuf)
+        20474usize.saturating_sub(qbuf)
     } else {
         0
     };
-    let tot = 1024 + 16384 + qbuf + qbuf_free + argv_mem + multi_mem + c.outbuf.capacity();
+    let tot = 22000 + 16384 + qbuf + qbuf_free + argv_mem + multi_mem + c.outbuf.capacity();
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={tot} events=r cmd={cmd} user={} redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={tot} events=r cmd={cmd} user={} redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -3506,18 +1873,22 @@ fn client_unpause(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     Reply::ok()
 }
 
-fn client_unblock(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    if lunakv_protocol::parse_i64(&args[2]).is_none() {
+fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let Some(id) = lunakv_protocol::parse_i64(&args[2]) else {
         return errors::not_int();
-    }
-    match args.get(3) {
-        None => {}
-        Some(m) if args.len() == 4 && (eq_ic(m, "timeout") || eq_ic(m, "error")) => {}
+    };
+    let error = match args.get(3) {
+        None => false,
+        Some(m) if args.len() == 4 && eq_ic(m, "timeout") => false,
+        Some(m) if args.len() == 4 && eq_ic(m, "error") => true,
         Some(_) => {
             return Reply::err_static("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
         }
+    };
+    if id <= 0 || id as ClientId == ctx.client.id {
+        return Reply::Int(0);
     }
-    Reply::Int(0)
+    Reply::Int(i64::from(ctx.eng.unblock_client(id as ClientId, error)))
 }
 
 fn client_tracking(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -3745,7 +2116,7 @@ mod tests {
         let l = t.raw(&["CLIENT", "LIST"]);
         assert!(l.contains(" name=foo age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free="), "{l}");
         assert!(
-            l.contains(" multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem="),
+            l.contains(" multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem="),
             "{l}"
         );
         assert!(

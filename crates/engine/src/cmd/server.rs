@@ -761,11 +761,7 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
         "clients" => {
             o.push_str("# Clients\r\n");
             let connected = connected_clients(eng);
-            let blocked = eng
-                .clients
-                .values()
-                .filter(|c| c.flags_str.contains('b'))
-                .count();
+            let blocked = eng.blocking.count;
             f!("connected_clients:{connected}");
             f!("cluster_connections:0");
             f!("maxclients:{}", eng.config.get_i64("maxclients"));
@@ -1194,9 +1190,42 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             }
         }
     }
+    // "Apply" step: a new port must be one we can listen on.
+    let new_port = next.get_i64("port");
+    if new_port != ctx.eng.config.get_i64("port") && new_port != 0 {
+        if let Err(e) = check_listen(next.get("bind").unwrap_or(""), new_port as u16) {
+            crate::log::warning(&format!(
+                "Failed applying new configuration. Possibly related to new port setting. Restoring previous settings. ({e})"
+            ));
+            return Reply::err_static(
+                "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.",
+            );
+        }
+    }
     ctx.eng.config = next;
     ctx.eng.config_changed();
     Reply::ok()
+}
+
+/// Checks that every bind address can listen on `port` (CONFIG SET port).
+/// The listener itself is owned by the network layer, which keeps its
+/// socket; this only refuses ports that are taken.
+fn check_listen(bind: &str, port: u16) -> std::io::Result<()> {
+    for a in bind.split_whitespace() {
+        let optional = a.starts_with('-');
+        let a = a.trim_start_matches('-');
+        let host = match a {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            h => h,
+        };
+        match std::net::TcpListener::bind((host, port)) {
+            Ok(l) => drop(l),
+            Err(_) if optional => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Resets the statistics INFO reports (CONFIG RESETSTAT).
