@@ -206,6 +206,8 @@ pub struct Engine {
     /// Set by a handler whose error reply repeats an error already counted
     /// in errorstats (a script failing on a command's error).
     pub error_already_counted: bool,
+    /// Redis 7 Functions (FUNCTION / FCALL), with their own Lua VM.
+    pub functions: Option<Box<lunakv_scripting::functions::FunctionsEngine>>,
     /// Clients waiting in blocking commands.
     pub blocking: blocking::Blocking,
     /// While a parked command is re-run: its original deadline, so that
@@ -244,6 +246,7 @@ impl Engine {
             pubsub: Default::default(),
             scripts: None,
             error_already_counted: false,
+            functions: None,
             blocking: Default::default(),
             reblock_deadline: None,
             config,

@@ -21,6 +21,7 @@
 pub mod convert;
 pub mod eval;
 pub mod flags;
+pub mod functions;
 pub mod host;
 mod libs;
 mod resp;
