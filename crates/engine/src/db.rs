@@ -145,10 +145,30 @@ impl Db {
 
     /// Removes a live key; returns true if it existed and had not expired.
     pub fn delete(&mut self, key: &[u8], now: u64) -> bool {
-        if self.expire_if_needed(key, now) {
+        // One hash lookup: remove first, then account for an expired entry
+        // exactly as lazy expiry would have.
+        let Some((k, e)) = self.remove(key) else {
+            return false;
+        };
+        if e.expire != 0 && e.expire <= now {
+            self.stat_expired += 1;
+            if self.log_expired {
+                self.expired_log.push(k);
+            }
             return false;
         }
-        self.remove(key).is_some()
+        true
+    }
+
+    /// Sets or clears (`at == 0`) the expiry of an entry found with
+    /// [`Db::get_mut`], keeping the `expires` count right. Takes the entry's
+    /// previous expiry so that callers can do it with one lookup.
+    pub fn note_expire_change(&mut self, before: u64, after: u64) {
+        match (before != 0, after != 0) {
+            (false, true) => self.expires += 1,
+            (true, false) => self.expires -= 1,
+            _ => {}
+        }
     }
 
     /// Sets or clears (`at == 0`) the expiry of an existing key.

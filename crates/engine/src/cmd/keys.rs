@@ -897,6 +897,7 @@ fn expire_generic(
         None => return errors::invalid_expire(name),
     };
     let key = &args[1];
+    let now = ctx.now() as i64;
     let Some(e) = ctx.lookup_write(key) else {
         return Reply::Int(0);
     };
@@ -913,18 +914,16 @@ fn expire_generic(
     if flags & LT != 0 && current != -1 && when >= current {
         return Reply::Int(0);
     }
-    if when <= ctx.now() as i64 {
+    if when <= now {
         ctx.db().remove(key);
         ctx.modified(key, notify::GENERIC, "del");
     } else {
-        e_set_expire(ctx, key, when as u64);
+        let before = e.expire;
+        e.expire = when as u64;
+        ctx.db().note_expire_change(before, when as u64);
         ctx.modified(key, notify::GENERIC, "expire");
     }
     Reply::Int(1)
-}
-
-fn e_set_expire(ctx: &mut Ctx<'_>, key: &[u8], at: u64) {
-    ctx.db().set_expire(key, at);
 }
 
 fn expire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -987,10 +986,10 @@ fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let key = &args[1];
     match ctx.lookup_write(key) {
-        Some(e) if e.expire != 0 => {}
+        Some(e) if e.expire != 0 => e.expire = 0,
         _ => return Reply::Int(0),
     }
-    ctx.db().set_expire(key, 0);
+    ctx.db().expires -= 1;
     ctx.modified(key, notify::GENERIC, "persist");
     Reply::Int(1)
 }
@@ -1069,7 +1068,7 @@ fn object_help(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     Reply::Array(
         LINES
@@ -1931,7 +1930,7 @@ mod tests {
         );
         let h = t.raw(&["OBJECT", "HELP"]);
         assert!(h.starts_with("*15\r\n+OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+ENCODING <key>\r\n"));
-        assert!(h.ends_with("+HELP\r\n+    Print this help.\r\n"));
+        assert!(h.ends_with("+HELP\r\n+    Prints this help.\r\n"));
     }
 
     #[test]
