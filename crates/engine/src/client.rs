@@ -113,7 +113,7 @@ pub struct Client {
     /// Time of the last command (Unix ms).
     pub last_interaction_ms: u64,
     /// Full name of the last command run (CLIENT LIST `cmd=`).
-    pub last_cmd: String,
+    pub last_cmd: &'static str,
     pub authenticated: bool,
     pub user: String,
     pub multi: Option<MultiState>,
@@ -154,7 +154,7 @@ impl Client {
             fd: -1,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
-            last_cmd: "NULL".into(),
+            last_cmd: "NULL",
             authenticated: true,
             user: "default".into(),
             multi: None,

@@ -317,7 +317,7 @@ impl Cmd {
 
 /// The table of all commands.
 pub struct CommandTable {
-    map: HashMap<&'static str, Cmd>,
+    map: HashMap<&'static str, Cmd, foldhash::fast::RandomState>,
     /// Number of commands and subcommands (size of the stats array).
     pub count: usize,
     /// Full names by id.
@@ -327,7 +327,7 @@ pub struct CommandTable {
 impl CommandTable {
     /// Builds the table from the families' declarations.
     pub fn build(cmds: Vec<Cmd>) -> CommandTable {
-        let mut map = HashMap::new();
+        let mut map = HashMap::with_hasher(foldhash::fast::RandomState::default());
         let mut names = Vec::new();
         for mut c in cmds {
             c.derive_acl();

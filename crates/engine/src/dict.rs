@@ -226,14 +226,21 @@ impl<V> Dict<V> {
         }
         self.step();
         let h = self.hash(key);
-        let ti = if self.find_in(0, h, key).is_some() {
-            0
-        } else if self.rehash_idx.is_some() && self.find_in(1, h, key).is_some() {
-            1
-        } else {
+        let rehashing = self.rehash_idx.is_some();
+        let [t0, t1] = &mut self.t;
+        if let Some(v) = Self::find_mut_in(t0, h, key) {
+            return Some(v);
+        }
+        if rehashing {
+            return Self::find_mut_in(t1, h, key);
+        }
+        None
+    }
+
+    fn find_mut_in<'t>(t: &'t mut Table<V>, h: usize, key: &[u8]) -> Option<&'t mut V> {
+        if t.buckets.is_empty() {
             return None;
-        };
-        let t = &mut self.t[ti];
+        }
         let m = t.mask();
         let mut cur = t.buckets[h & m].as_deref_mut();
         while let Some(n) = cur {

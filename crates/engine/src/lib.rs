@@ -506,8 +506,7 @@ impl Engine {
                 self.count_error(&reply);
             }
         }
-        c.last_cmd.clear();
-        c.last_cmd.push_str(&cmd.full_name);
+        c.last_cmd = &cmd.full_name;
         c.last_interaction_ms = self.now_ms;
         reply
     }

@@ -1567,7 +1567,7 @@ fn client_line(eng: &Engine, c: &Client, current: Option<(&str, &[Bytes])>) -> S
             request_len(args),
             args.iter().map(|a| a.len()).sum::<usize>(),
         ),
-        None => (c.last_cmd.clone(), 0, 0),
+        None => (c.last_cmd.to_string(), 0, 0),
     };
     let multi = c.multi.as_ref().map(|m| m.queue.len() as i64).unwrap_or(-1);
     let multi_mem: usize = c
