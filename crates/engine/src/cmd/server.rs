@@ -1463,7 +1463,9 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 .parse::<f64>()
                 .unwrap_or(0.0);
             if secs.is_finite() && secs > 0.0 {
-                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+                let d = std::time::Duration::from_secs_f64(secs.min(3600.0));
+                std::thread::sleep(d);
+                latency_add_sample_if_needed(ctx.eng, "command", d.as_millis() as u64);
             }
             Reply::ok()
         }
@@ -1806,26 +1808,176 @@ fn latency_doctor(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
 }
 
 fn latency_graph(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    Reply::err(format!(
-        "ERR No samples available for event '{}'",
-        String::from_utf8_lossy(&args[2])
-    ))
+    let ev = String::from_utf8_lossy(&args[2]).into_owned();
+    let has = lock_latency().iter().any(|(n, _)| *n == ev);
+    if !has {
+        return Reply::err(format!("ERR No samples available for event '{ev}'"));
+    }
+    Reply::Verbatim(
+        *b"txt",
+        Bytes::from(format!("{ev} - latency graph is not available in lunakv\n")),
+    )
 }
 
-fn latency_history(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::Array(Vec::new())
+/// One latency event's samples (Redis's `latencyTimeSeries`).
+#[derive(Debug, Default, Clone)]
+pub struct LatencySeries {
+    /// (Unix seconds, latency ms), oldest first, at most 160.
+    pub samples: std::collections::VecDeque<(u64, u64)>,
+    pub max: u64,
+}
+
+static LATENCY: Mutex<Vec<(String, LatencySeries)>> = Mutex::new(Vec::new());
+
+fn lock_latency() -> std::sync::MutexGuard<'static, Vec<(String, LatencySeries)>> {
+    match LATENCY.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// Records a latency sample of `ms` milliseconds for `event` if it reaches
+/// `latency-monitor-threshold` (Redis's `latencyAddSampleIfNeeded`). The
+/// dispatcher calls this with `command` / `fast-command`, the expiry cycle
+/// with `expire-cycle`.
+pub fn latency_add_sample_if_needed(eng: &Engine, event: &str, ms: u64) {
+    let th = eng.config.get_i64("latency-monitor-threshold");
+    if th <= 0 || (ms as i64) < th {
+        return;
+    }
+    let now = crate::unix_ms() / 1000;
+    let mut g = lock_latency();
+    let idx = match g.iter().position(|(n, _)| n == event) {
+        Some(i) => i,
+        None => {
+            g.push((event.to_string(), LatencySeries::default()));
+            g.len() - 1
+        }
+    };
+    let ts = &mut g[idx].1;
+    ts.max = ts.max.max(ms);
+    match ts.samples.back_mut() {
+        Some(last) if last.0 == now => last.1 = last.1.max(ms),
+        _ => {
+            ts.samples.push_back((now, ms));
+            if ts.samples.len() > 160 {
+                ts.samples.pop_front();
+            }
+        }
+    }
+}
+
+fn latency_history(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let ev = String::from_utf8_lossy(&args[2]).into_owned();
+    let g = lock_latency();
+    let Some((_, ts)) = g.iter().find(|(n, _)| *n == ev) else {
+        return Reply::Array(Vec::new());
+    };
+    Reply::Array(
+        ts.samples
+            .iter()
+            .map(|(t, l)| Reply::Array(vec![Reply::Int(*t as i64), Reply::Int(*l as i64)]))
+            .collect(),
+    )
 }
 
 fn latency_latest(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::Array(Vec::new())
+    let g = lock_latency();
+    Reply::Array(
+        g.iter()
+            .filter_map(|(n, ts)| {
+                let (t, l) = *ts.samples.back()?;
+                Some(Reply::Array(vec![
+                    Reply::bulk_str(n.clone()),
+                    Reply::Int(t as i64),
+                    Reply::Int(l as i64),
+                    Reply::Int(ts.max as i64),
+                ]))
+            })
+            .collect(),
+    )
 }
 
-fn latency_reset(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::Int(0)
+fn latency_reset(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let mut g = lock_latency();
+    if args.len() == 2 {
+        let n = g.len();
+        g.clear();
+        return Reply::Int(n as i64);
+    }
+    let mut n = 0;
+    for a in &args[2..] {
+        let ev = String::from_utf8_lossy(a);
+        if let Some(i) = g.iter().position(|(name, _)| *name == ev) {
+            g.remove(i);
+            n += 1;
+        }
+    }
+    Reply::Int(n)
 }
 
-fn latency_histogram(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::Map(Vec::new())
+/// LATENCY HISTOGRAM from the per-command statistics: one bucket at the
+/// power of two above the mean call time (lunakv keeps no per-call
+/// distribution yet).
+fn latency_histogram(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let eng = &*ctx.eng;
+    let table = eng.table;
+    let mut ids: Vec<usize> = Vec::new();
+    let mut add = |c: &Cmd, ids: &mut Vec<usize>| {
+        if c.has_subs() {
+            ids.extend(c.subs.iter().map(|s| s.id));
+        } else {
+            ids.push(c.id);
+        }
+    };
+    if args.len() == 2 {
+        for c in table.iter() {
+            add(c, &mut ids);
+        }
+    } else {
+        for a in &args[2..] {
+            let s = String::from_utf8_lossy(a).to_ascii_lowercase();
+            let mut parts = s.splitn(2, '|');
+            let Some(top) = parts.next().and_then(|t| table.get(t.as_bytes())) else {
+                continue;
+            };
+            match parts.next() {
+                Some(sub) => {
+                    if let Some(sc) = top.find_sub(sub.as_bytes()) {
+                        ids.push(sc.id);
+                    }
+                }
+                None => add(top, &mut ids),
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(st) = eng.cmdstats.get(id) else {
+            continue;
+        };
+        if st.calls == 0 || !seen.insert(id) {
+            continue;
+        }
+        let name = table.names.get(id).cloned().unwrap_or_default();
+        let avg = (st.usec / st.calls).max(1);
+        let bucket = avg.next_power_of_two();
+        out.push((
+            Reply::bulk_str(name),
+            Reply::Map(vec![
+                (Reply::bulk(b"calls"), Reply::Int(st.calls as i64)),
+                (
+                    Reply::bulk(b"histogram_usec"),
+                    Reply::Map(vec![(
+                        Reply::Int(bucket as i64),
+                        Reply::Int(st.calls as i64),
+                    )]),
+                ),
+            ]),
+        ));
+    }
+    Reply::Map(out)
 }
 
 // ---------------------------------------------------------------- SLOWLOG
@@ -1847,29 +1999,126 @@ fn slowlog_help(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     help_reply(SLOWLOG_HELP)
 }
 
+/// One slow log entry.
+#[derive(Debug, Clone)]
+pub struct SlowLogEntry {
+    pub id: u64,
+    pub time: u64,
+    pub duration_us: u64,
+    pub args: Vec<Bytes>,
+    pub addr: String,
+    pub name: Bytes,
+}
+
+/// The slow log: newest entry first.
+#[derive(Debug, Default)]
+pub struct SlowLog {
+    pub entries: std::collections::VecDeque<SlowLogEntry>,
+    pub next_id: u64,
+}
+
+static SLOWLOG: Mutex<SlowLog> = Mutex::new(SlowLog {
+    entries: std::collections::VecDeque::new(),
+    next_id: 0,
+});
+
+fn lock_slowlog() -> std::sync::MutexGuard<'static, SlowLog> {
+    match SLOWLOG.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// Adds a command to the slow log if it ran at least
+/// `slowlog-log-slower-than` microseconds (Redis's
+/// `slowlogPushEntryIfNeeded`): at most 32 arguments, each cut to 128
+/// bytes, as Redis stores them. The dispatcher calls this after each
+/// command that is not flagged `skip_slowlog`.
+pub fn slowlog_push_if_needed(
+    eng: &Engine,
+    c: &crate::client::Client,
+    args: &[Bytes],
+    duration_us: u64,
+) {
+    let th = eng.config.get_i64("slowlog-log-slower-than");
+    if th < 0 || (duration_us as i64) < th {
+        return;
+    }
+    let max_len = eng.config.get_i64("slowlog-max-len").max(0) as usize;
+    let mut kept = Vec::new();
+    let n = args.len().min(32);
+    for (j, a) in args.iter().take(n).enumerate() {
+        if j == n - 1 && n != args.len() {
+            kept.push(Bytes::from(format!(
+                "... ({} more arguments)",
+                args.len() - n + 1
+            )));
+        } else if a.len() > 128 {
+            let mut v = a[..128].to_vec();
+            v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
+            kept.push(Bytes::from(v));
+        } else {
+            kept.push(a.clone());
+        }
+    }
+    let mut g = lock_slowlog();
+    let id = g.next_id;
+    g.next_id += 1;
+    g.entries.push_front(SlowLogEntry {
+        id,
+        time: crate::unix_ms() / 1000,
+        duration_us,
+        args: kept,
+        addr: c.addr.clone(),
+        name: c.name.clone().unwrap_or_default(),
+    });
+    g.entries.truncate(max_len);
+}
+
 fn slowlog_get(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if args.len() > 3 {
         return errors::wrong_args("slowlog|get");
     }
+    let mut count = 10usize;
     if let Some(a) = args.get(2) {
         match lunakv_protocol::parse_i64(a) {
-            Some(n) if n >= -1 => {}
+            Some(-1) => count = usize::MAX,
+            Some(n) if n >= 0 => count = n as usize,
             _ => return Reply::err_static("ERR count should be greater than or equal to -1"),
         }
     }
-    Reply::Array(Vec::new())
+    let g = lock_slowlog();
+    Reply::Array(
+        g.entries
+            .iter()
+            .take(count)
+            .map(|e| {
+                Reply::Array(vec![
+                    Reply::Int(e.id as i64),
+                    Reply::Int(e.time as i64),
+                    Reply::Int(e.duration_us as i64),
+                    Reply::Array(e.args.iter().map(|a| Reply::Bulk(a.clone())).collect()),
+                    Reply::bulk_str(e.addr.clone()),
+                    Reply::Bulk(e.name.clone()),
+                ])
+            })
+            .collect(),
+    )
 }
 
 fn slowlog_len(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::Int(0)
+    Reply::Int(lock_slowlog().entries.len() as i64)
 }
 
 fn slowlog_reset(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    lock_slowlog().entries.clear();
     Reply::ok()
 }
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use crate::testkit::TestEngine;
 
     #[test]
@@ -2083,11 +2332,53 @@ mod tests {
             "-ERR syntax error\r\n"
         );
         assert!(t.raw(&["MEMORY", "STATS"]).contains("keys.count"));
+        // Latency events (the only test that records any).
+        t.raw(&["LATENCY", "RESET"]);
         assert_eq!(t.raw(&["LATENCY", "LATEST"]), "*0\r\n");
-        assert_eq!(t.raw(&["LATENCY", "RESET"]), ":0\r\n");
-        assert_eq!(t.raw(&["SLOWLOG", "GET"]), "*0\r\n");
-        assert_eq!(t.raw(&["SLOWLOG", "LEN"]), ":0\r\n");
+        t.eng.config.set("enable-debug-command", "yes").unwrap();
+        t.raw(&["CONFIG", "SET", "latency-monitor-threshold", "5"]);
+        t.raw(&["DEBUG", "SLEEP", "0.01"]);
+        let l = t.raw(&["LATENCY", "LATEST"]);
+        assert!(l.starts_with("*1\r\n*4\r\n$7\r\ncommand\r\n"), "{l}");
+        assert!(t
+            .raw(&["LATENCY", "HISTORY", "command"])
+            .starts_with("*1\r\n*2\r\n"));
+        assert_eq!(t.raw(&["LATENCY", "HISTORY", "blabla"]), "*0\r\n");
+        assert_eq!(t.raw(&["LATENCY", "RESET", "blabla"]), ":0\r\n");
+        assert_eq!(t.raw(&["LATENCY", "RESET"]), ":1\r\n");
+        // Histogram from the command statistics.
+        t.raw(&["CONFIG", "RESETSTAT"]);
+        t.raw(&["SET", "a", "b"]);
+        t.raw(&["SET", "a", "c"]);
+        let h = t.raw(&["LATENCY", "HISTOGRAM", "set", "blabla"]);
+        assert!(
+            h.starts_with(
+                "*2\r\n$3\r\nset\r\n*4\r\n$5\r\ncalls\r\n:2\r\n$14\r\nhistogram_usec\r\n"
+            ),
+            "{h}"
+        );
+        assert!(t
+            .raw(&["LATENCY", "HISTOGRAM", "config"])
+            .contains("config|resetstat"));
+        // Slow log (the only test that records any).
         assert_eq!(t.raw(&["SLOWLOG", "RESET"]), "+OK\r\n");
+        assert_eq!(t.raw(&["SLOWLOG", "GET"]), "*0\r\n");
+        t.raw(&[
+            "CONFIG",
+            "SET",
+            "slowlog-log-slower-than",
+            "0",
+            "slowlog-max-len",
+            "2",
+        ]);
+        let args: Vec<Bytes> = (0..40).map(|i| Bytes::from(format!("a{i}"))).collect();
+        for _ in 0..3 {
+            super::slowlog_push_if_needed(&t.eng, &t.client, &args, 7);
+        }
+        assert_eq!(t.raw(&["SLOWLOG", "LEN"]), ":2\r\n");
+        let g = t.raw(&["SLOWLOG", "GET", "1"]);
+        assert!(g.starts_with("*1\r\n*6\r\n:2\r\n"), "{g}");
+        assert!(g.contains("... (9 more arguments)"), "{g}");
         assert_eq!(
             t.raw(&["SLOWLOG", "GET", "-2"]),
             "-ERR count should be greater than or equal to -1\r\n"
