@@ -138,6 +138,14 @@ impl Chunk {
         }
     }
 
+    /// Gives memory back once the chunk has shrunk to under half of its
+    /// allocation (amortized: a shrink needs another halving to repeat).
+    fn trim_capacity(&mut self) {
+        if self.buf.capacity() > 2 * self.buf.len() + 64 {
+            self.buf.shrink_to_fit();
+        }
+    }
+
     fn push_back(&mut self, e: &[u8]) {
         self.grow(entry_size(e.len()));
         encode_into(&mut self.buf, e);
@@ -158,6 +166,7 @@ impl Chunk {
         let v = self.data(ds, n).to_vec();
         self.buf.drain(off..next);
         self.count -= 1;
+        self.trim_capacity();
         v
     }
 
@@ -166,6 +175,7 @@ impl Chunk {
         let v = self.data(ds, n).to_vec();
         self.buf.truncate(start);
         self.count -= 1;
+        self.trim_capacity();
         v
     }
 
@@ -180,6 +190,7 @@ impl Chunk {
         let off = self.offset_of(n);
         self.buf.drain(..off);
         self.count -= n.min(self.count);
+        self.trim_capacity();
     }
 
     /// Removes the last `n` entries.
@@ -188,6 +199,7 @@ impl Chunk {
         let off = self.offset_of(keep);
         self.buf.truncate(off);
         self.count = keep;
+        self.trim_capacity();
     }
 
     /// Splits off the second half into a new chunk.
@@ -612,8 +624,8 @@ mod tests {
         let a: Vec<&[u8]> = l.iter_rev().collect();
         let b: Vec<&[u8]> = m.iter().rev().map(|v| &v[..]).collect();
         assert_eq!(a, b);
-        for i in 0..m.len() {
-            assert_eq!(l.get(i), Some(&m[i][..]));
+        for (i, e) in m.iter().enumerate() {
+            assert_eq!(l.get(i), Some(&e[..]));
         }
         assert_eq!(l.chunks.iter().map(|c| c.count).sum::<usize>(), l.len());
     }
