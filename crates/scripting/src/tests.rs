@@ -44,7 +44,9 @@ impl Host for FakeHost {
         }
         let arity = |n: usize| args.len() == n;
         match name.as_str() {
-            "ping" => Reply::status("PONG"),
+            "ping" if arity(1) => Reply::status("PONG"),
+            "ping" if arity(2) => Reply::Bulk(args[1].clone()),
+            "ping" => Reply::err_static("ERR wrong number of arguments for 'ping' command"),
             "get" if arity(2) => self
                 .db
                 .get(&args[1])

@@ -64,7 +64,6 @@ pub(crate) struct RunCtx {
     has_shebang: Cell<bool>,
     keys: RefCell<Vec<Bytes>>,
     killed: RefCell<Option<Reply>>,
-    error: RefCell<Option<ErrorInfo>>,
     hook_fast: Cell<bool>,
 }
 
@@ -80,7 +79,6 @@ impl RunCtx {
             has_shebang: Cell::new(false),
             keys: RefCell::new(Vec::new()),
             killed: RefCell::new(None),
-            error: RefCell::new(None),
             hook_fast: Cell::new(false),
         }
     }
@@ -485,7 +483,6 @@ impl LuaVm {
             k.extend_from_slice(keys);
         }
         *ctx.killed.borrow_mut() = None;
-        *ctx.error.borrow_mut() = None;
         if ctx.hook_fast.replace(false) {
             if let Err(e) = self.install_hook() {
                 return Reply::err(format!("ERR Error running script {name}, {e}"));
@@ -518,22 +515,24 @@ impl LuaVm {
 
         let resp3 = ctx.resp.get() == 3;
         let killed = ctx.killed.borrow_mut().take();
-        let info = ctx.error.borrow_mut().take();
         self.last_error_counted = false;
         let reply = match (result, killed) {
-            (_, Some(kill)) => {
-                let text = match &kill {
-                    Reply::Error(e) => e.to_vec(),
-                    _ => b"ERR Script killed by user with SCRIPT KILL...".to_vec(),
-                };
-                let mut info = info.unwrap_or_default();
-                info.msg = Some(text);
-                self.error_reply(name, info)
-            }
-            (Ok(mut mv), None) => {
+            (Ok(mut mv), killed) => {
                 let ok = matches!(mv.pop_front(), Some(Value::Boolean(true)));
                 let v = mv.pop_front().unwrap_or(Value::Nil);
-                if ok {
+                if let Some(kill) = killed {
+                    // Killed, even if the script caught the error at the
+                    // very end: report the kill, where it happened.
+                    let mut info = match &v {
+                        Value::Table(t) if !ok => error_info(&self.lua, t),
+                        _ => ErrorInfo::default(),
+                    };
+                    info.msg = Some(match kill {
+                        Reply::Error(e) => e.to_vec(),
+                        _ => b"ERR Script killed by user with SCRIPT KILL...".to_vec(),
+                    });
+                    self.error_reply(name, info)
+                } else if ok {
                     if let Value::Table(t) = &v {
                         self.last_error_counted =
                             matches!(t.raw_get::<Value>("err"), Ok(Value::String(_)))
@@ -543,7 +542,8 @@ impl LuaVm {
                                 );
                     }
                     convert::lua_to_reply(v, resp3, &self.next)
-                } else if let Some(info) = info {
+                } else if let Value::Table(t) = &v {
+                    let info = error_info(&self.lua, t);
                     self.last_error_counted = info.ignore_stats;
                     self.error_reply(name, info)
                 } else {
@@ -556,7 +556,7 @@ impl LuaVm {
                     running_error(name, &msg)
                 }
             }
-            (Err(e), None) => running_error(name, e.to_string().as_bytes()),
+            (Err(e), _) => running_error(name, e.to_string().as_bytes()),
         };
         let _ = self.globals.raw_set("KEYS", Value::Nil);
         let _ = self.globals.raw_set("ARGV", Value::Nil);
@@ -597,41 +597,32 @@ impl LuaVm {
         Reply::Error(Bytes::from(out))
     }
 
-    /// The error handler given to `xpcall` around every script: records
-    /// the message and the script position of the error, as Redis's
-    /// `__redis__err__handler`, for [`LuaVm::run`] to build the reply.
+    /// The message handler of every script run, Redis's
+    /// `__redis__err__handler`: turns the error into a table
+    /// `{err = "ERR <message>", source = ..., line = ...}` (an error that is
+    /// already a table gets `source` and `line` added), from which
+    /// [`LuaVm::run`] builds the reply. Lua 5.1 also calls it for errors
+    /// raised by `load`'s reader function, whose error value it then
+    /// becomes, exactly as in Redis.
     fn error_handler(lua: &Lua, ctx: &Rc<RunCtx>) -> mlua::Result<Function> {
         let ctx = ctx.clone();
         let tostring: Function = lua.globals().raw_get("tostring")?;
         lua.create_function(move |lua, err: Value| {
             let frame = error_position(lua);
-            let mut info = ErrorInfo::default();
-            match &err {
-                Value::Table(t) => {
-                    if let Ok(v) = t.get::<Value>("err") {
-                        if matches!(v, Value::String(_) | Value::Integer(_) | Value::Number(_)) {
-                            if let Ok(Some(s)) = lua.coerce_string(v) {
-                                info.msg = Some(convert::c_str(&s.as_bytes()).to_vec());
-                            }
-                        }
-                    }
-                    info.ignore_stats = matches!(
-                        t.get::<Value>("ignore_error_stats_update"),
-                        Ok(Value::Boolean(true))
-                    );
-                    if let Ok(Value::String(s)) = t.get::<Value>("source") {
-                        info.source = Some(s.to_string_lossy());
-                    }
-                    if let Ok(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) =
-                        t.get::<Value>("line")
-                    {
-                        if let Ok(Some(s)) = lua.coerce_string(v) {
-                            info.line = Some(s.to_string_lossy());
-                        }
-                    }
+            let killed = ctx.killed.borrow().clone();
+            let t = match (killed, err) {
+                (Some(kill), _) => {
+                    let text = match kill {
+                        Reply::Error(e) => e.to_vec(),
+                        _ => b"ERR Script killed by user with SCRIPT KILL...".to_vec(),
+                    };
+                    let t = lua.create_table()?;
+                    t.raw_set("err", lua.create_string(text)?)?;
+                    t
                 }
-                other => {
-                    let text: Vec<u8> = match other {
+                (None, Value::Table(t)) => t,
+                (None, other) => {
+                    let text: Vec<u8> = match &other {
                         Value::Error(e) => e.to_string().into_bytes(),
                         v => match tostring.call::<Value>(v.clone()) {
                             Ok(Value::String(s)) => s.as_bytes().to_vec(),
@@ -639,19 +630,19 @@ impl LuaVm {
                         },
                     };
                     let mut msg = b"ERR ".to_vec();
-                    msg.extend_from_slice(convert::c_str(&text));
-                    info.msg = Some(msg);
+                    msg.extend_from_slice(&text);
+                    let t = lua.create_table()?;
+                    t.raw_set("err", lua.create_string(msg)?)?;
+                    t
                 }
-            }
+            };
             if let Some((source, line)) = frame {
-                info.source = Some(source);
-                info.line = Some(match line {
-                    Some(l) => l.to_string(),
-                    None => "-1".to_string(),
-                });
+                // Plain assignments, as in Redis: a read-only table
+                // refuses them and the error simply carries no position.
+                let _ = t.set("source", source);
+                let _ = t.set("line", line.map_or(-1, |l| l as i64));
             }
-            *ctx.error.borrow_mut() = Some(info);
-            Ok(err)
+            Ok(t)
         })
     }
 
@@ -958,6 +949,31 @@ impl LuaVm {
             .get(&(globals.to_pointer() as usize))
             .cloned()
             .ok_or_else(|| mlua::Error::runtime("globals proxy missing"))
+    }
+}
+
+/// Reads an error table as Redis's `luaExtractErrorInformation` does
+/// (plain gets, strings or numbers accepted).
+fn error_info(lua: &Lua, t: &Table) -> ErrorInfo {
+    let text = |key: &str| -> Option<Vec<u8>> {
+        match t.get::<Value>(key) {
+            Ok(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) => {
+                match lua.coerce_string(v) {
+                    Ok(Some(s)) => Some(convert::c_str(&s.as_bytes()).to_vec()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    };
+    ErrorInfo {
+        msg: text("err"),
+        source: text("source").map(|s| String::from_utf8_lossy(&s).into_owned()),
+        line: text("line").map(|s| String::from_utf8_lossy(&s).into_owned()),
+        ignore_stats: matches!(
+            t.get::<Value>("ignore_error_stats_update"),
+            Ok(Value::Boolean(true))
+        ),
     }
 }
 
