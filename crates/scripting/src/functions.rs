@@ -1053,7 +1053,7 @@ mod tests {
             Reply::Array(vec![
                 Reply::bulk(b"a"),
                 Reply::bulk(b"b"),
-                Reply::bulk(b"PONG")
+                Reply::Status(Bytes::from_static(b"PONG"))
             ])
         );
         assert!(e.delete(b"kv").is_ok());
