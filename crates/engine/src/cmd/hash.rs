@@ -624,9 +624,18 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let size = h.len() as u64;
     // Case 1: negative count (or 1): independent picks, repeats allowed.
     if !uniq || count == 1 {
-        for _ in 0..count {
-            if let Some((k, v)) = h.random_pair(|| random_usize(rng)) {
+        if count.saturating_mul(4) >= size && size > 0 {
+            // Many picks: index a snapshot, which is exactly uniform.
+            let all: Vec<(&[u8], &[u8])> = h.iter().collect();
+            for _ in 0..count {
+                let (k, v) = all[random_usize(rng) % all.len()];
                 push(&mut out, k, v);
+            }
+        } else {
+            for _ in 0..count {
+                if let Some((k, v)) = h.random_pair(|| random_usize(rng)) {
+                    push(&mut out, k, v);
+                }
             }
         }
         return Reply::Array(out);

@@ -597,9 +597,17 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let size = s.len() as u64;
     if !uniq || count == 1 {
         let mut out = Vec::with_capacity(count as usize);
-        for _ in 0..count {
-            if let Some(m) = s.random_member(|| random_usize(rng)) {
-                out.push(Reply::Bulk(m));
+        if count.saturating_mul(4) >= size && size > 0 {
+            // Many picks: index a snapshot, which is exactly uniform.
+            let all = s.members();
+            for _ in 0..count {
+                out.push(Reply::Bulk(all[random_usize(rng) % all.len()].clone()));
+            }
+        } else {
+            for _ in 0..count {
+                if let Some(m) = s.random_member(|| random_usize(rng)) {
+                    out.push(Reply::Bulk(m));
+                }
             }
         }
         return Reply::Array(out);

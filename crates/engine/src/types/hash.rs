@@ -269,7 +269,10 @@ impl Hash {
                 let i = rnd() % n;
                 LpIter { buf: b, pos: 0 }.nth(i)
             }
-            Hash::Table(d) => d.random_entry(rnd).map(|(k, v)| (k, &v[..])),
+            Hash::Table(d) => match fair_random_key(d, &mut rnd) {
+                Some(k) => d.get_key_value(&k).map(|(k, v)| (k, &v[..])),
+                None => d.random_entry(rnd).map(|(k, v)| (k, &v[..])),
+            },
         }
     }
 
@@ -296,6 +299,29 @@ impl Hash {
             }
         }
     }
+}
+
+/// A random key of `d` picked the way Redis's `dictGetFairRandomKey`
+/// does: gather a handful of keys from consecutive buckets starting at a
+/// random one, then choose uniformly among them, which evens out the bias
+/// of long chains. `None` if the sample came back empty.
+pub(crate) fn fair_random_key<V>(d: &Dict<V>, rnd: &mut impl FnMut() -> usize) -> Option<Vec<u8>> {
+    const SAMPLE: usize = 20;
+    if d.is_empty() {
+        return None;
+    }
+    let mut sample: Vec<Vec<u8>> = Vec::with_capacity(SAMPLE);
+    let mut cursor = rnd() as u64;
+    let mut steps = 0;
+    while sample.len() < SAMPLE && steps < SAMPLE * 10 && steps <= d.buckets() {
+        cursor = d.scan(cursor, |k, _| sample.push(k.to_vec()));
+        steps += 1;
+    }
+    if sample.is_empty() {
+        return None;
+    }
+    let i = rnd() % sample.len();
+    Some(sample.swap_remove(i))
 }
 
 fn varint_len(n: usize) -> usize {

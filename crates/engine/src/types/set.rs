@@ -206,7 +206,10 @@ impl Set {
                     v.get(rnd() % v.len()).map(|&i| int_bytes(i))
                 }
             }
-            Set::Table(d) => d.random_entry(rnd).map(|(k, _)| Bytes::copy_from_slice(k)),
+            Set::Table(d) => match crate::types::hash::fair_random_key(d, &mut rnd) {
+                Some(k) => Some(Bytes::from(k)),
+                None => d.random_entry(rnd).map(|(k, _)| Bytes::copy_from_slice(k)),
+            },
         }
     }
 
