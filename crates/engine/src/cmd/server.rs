@@ -233,36 +233,6 @@ pub fn register(v: &mut Vec<Cmd>) {
         .complexity("O(1)")
         .acl("admin dangerous"),
     );
-    // FUNCTION: only FLUSH exists until Functions are implemented. The
-    // scripting engineer moves this container (with FLUSH) into their own
-    // module and deletes it here when they add LOAD, LIST, FCALL & co.
-    v.push(
-        Cmd::new(
-            "function",
-            -2,
-            "",
-            (0, 0, 0),
-            "scripting",
-            "A container for function commands",
-            container,
-        )
-        .since("7.0.0")
-        .complexity("Depends on subcommand.")
-        .sub(
-            Cmd::new(
-                "flush",
-                -2,
-                "noscript write",
-                (0, 0, 0),
-                "scripting",
-                "Deleting all functions",
-                function_flush,
-            )
-            .syntax("[ASYNC | SYNC]")
-            .since("7.0.0")
-            .complexity("O(N) where N is the number of functions deleted"),
-        ),
-    );
     v.push(
         Cmd::new(
             "debug",
@@ -1293,18 +1263,6 @@ fn role(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         Reply::Int(0),
         Reply::Array(Vec::new()),
     ])
-}
-
-fn function_flush(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    if args.len() > 3 {
-        return Reply::err_static("ERR wrong number of arguments for 'function|flush' command");
-    }
-    if let Some(a) = args.get(2) {
-        if !eq_ic(a, "async") && !eq_ic(a, "sync") {
-            return Reply::err_static("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-        }
-    }
-    Reply::ok()
 }
 
 // ---------------------------------------------------------------- DEBUG
