@@ -59,8 +59,6 @@ const REAL_OF: &CStr = c"lunakv.real_of";
 const PROXY_OF: &CStr = c"lunakv.proxy_of";
 /// Registry key of the sandboxed `next`, returned by `pairs`.
 const NEXT_FN: &CStr = c"lunakv.next";
-/// Registry key of the userdata holding the `math.random` state.
-const RNG_KEY: &CStr = c"lunakv.rng";
 
 const READONLY_MSG: &[u8] = b"Attempt to modify a readonly table";
 
@@ -518,13 +516,21 @@ unsafe extern "C-unwind" fn sb_tforeach(l: *mut ffi::lua_State) -> c_int {
     0
 }
 
-/// Redis's `redisLrand48`: the 48-bit linear congruential generator of
-/// `lrand48`, with its state in a userdata of the registry.
-unsafe fn rng_state(l: *mut ffi::lua_State) -> *mut u64 {
-    push_registry(l, RNG_KEY);
-    let p = ffi::lua_touserdata(l, -1) as *mut u64;
-    ffi::lua_pop(l, 1);
-    p
+thread_local! {
+    /// Redis's `redisLrand48` state: like Redis's C static, one sequence
+    /// shared by every script and every VM (all Lua runs on the engine
+    /// thread), not reset by SCRIPT FLUSH (which makes a new VM); only
+    /// `math.randomseed` moves it.
+    static RNG: std::cell::Cell<u64> = const { std::cell::Cell::new(RNG_INIT) };
+}
+
+fn rng_take() -> i32 {
+    RNG.with(|r| {
+        let mut x = r.get();
+        let v = rng_next(&mut x);
+        r.set(x);
+        v
+    })
 }
 
 const RNG_MASK: u64 = (1 << 48) - 1;
@@ -538,8 +544,7 @@ fn rng_next(x: &mut u64) -> i32 {
 
 /// `math.random([m [, n]])` exactly as Redis's `redis_math_random`.
 unsafe extern "C-unwind" fn sb_random(l: *mut ffi::lua_State) -> c_int {
-    let st = rng_state(l);
-    let raw = if st.is_null() { 0 } else { rng_next(&mut *st) };
+    let raw = rng_take();
     let max = i32::MAX as f64;
     let r = ((raw % i32::MAX) as f64) / max;
     match ffi::lua_gettop(l) {
@@ -573,10 +578,7 @@ unsafe extern "C-unwind" fn sb_random(l: *mut ffi::lua_State) -> c_int {
 /// `math.randomseed(n)` exactly as Redis's `redis_math_randomseed`.
 unsafe extern "C-unwind" fn sb_randomseed(l: *mut ffi::lua_State) -> c_int {
     let seed = ffi::luaL_checkinteger(l, 1) as i32 as u32;
-    let st = rng_state(l);
-    if !st.is_null() {
-        *st = ((seed as u64) << 16) | 0x330E;
-    }
+    RNG.with(|r| r.set(((seed as u64) << 16) | 0x330E));
     0
 }
 
@@ -590,11 +592,6 @@ pub(crate) unsafe fn init_registry(l: *mut ffi::lua_State) {
     }
     ffi::lua_pushcfunction(l, sb_next);
     ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, NEXT_FN.as_ptr());
-    let p = ffi::lua_newuserdata(l, std::mem::size_of::<u64>()) as *mut u64;
-    if !p.is_null() {
-        p.write_unaligned(RNG_INIT);
-    }
-    ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, RNG_KEY.as_ptr());
 }
 
 /// Records `real` (stack index 1) and its proxy (stack index 2) in the
