@@ -47,18 +47,22 @@ pub struct Blocking {
 
 /// Parses a blocking timeout in seconds (fractions allowed) into
 /// milliseconds, with Redis's errors.
+/// Like Redis 7.0, the value is converted with C's truncating cast to
+/// `long long` milliseconds: `-0.0001` becomes 0 (block for ever), and
+/// infinite or huge values overflow to a negative number.
 pub fn parse_timeout_secs(arg: &[u8]) -> Result<u64, Reply> {
-    let Some(secs) = lunakv_protocol::parse_f64(arg).filter(|f| f.is_finite()) else {
+    let Some(secs) = lunakv_protocol::parse_f64(arg) else {
         return Err(Reply::err_static("ERR timeout is not a float or out of range"));
     };
-    if secs < 0.0 {
+    let ms = secs * 1000.0;
+    if !ms.is_finite() || ms >= 9.2e18 || ms <= -9.2e18 {
         return Err(Reply::err_static("ERR timeout is negative"));
     }
-    let ms = secs * 1000.0;
-    if ms > (i64::MAX / 2) as f64 {
-        return Err(Reply::err_static("ERR timeout is out of range"));
+    let t = ms.trunc() as i64;
+    if t < 0 {
+        return Err(Reply::err_static("ERR timeout is negative"));
     }
-    Ok(ms.ceil() as u64)
+    Ok(t as u64)
 }
 
 /// Parses a blocking timeout in milliseconds (XREAD BLOCK).
@@ -135,6 +139,17 @@ impl Engine {
         let k = (db, Bytes::copy_from_slice(key));
         if self.blocking.by_key.contains_key(&k) && !self.blocking.ready.contains(&k) {
             self.blocking.ready.push(k);
+        }
+    }
+
+    /// Signals every key of database `db` that has waiters (SWAPDB).
+    pub fn signal_ready_all_in(&mut self, db: usize) {
+        let keys: Vec<(usize, Bytes)> =
+            self.blocking.by_key.keys().filter(|(d, _)| *d == db).cloned().collect();
+        for k in keys {
+            if !self.blocking.ready.contains(&k) {
+                self.blocking.ready.push(k);
+            }
         }
     }
 

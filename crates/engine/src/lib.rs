@@ -495,8 +495,12 @@ impl Engine {
         self.depth -= 1;
         let us = start.elapsed().as_micros() as u64;
         let st = &mut self.cmdstats[cmd.id];
-        st.calls += 1;
         st.usec += us;
+        if c.blocked.is_some() {
+            // Counted once, when it is finally served or times out.
+            return reply;
+        }
+        st.calls += 1;
         self.stats.total_commands += 1;
         if reply.is_error() {
             st.failed += 1;

@@ -815,6 +815,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         std::mem::swap(&mut x.dict, &mut y.dict);
         std::mem::swap(&mut x.expires, &mut y.expires);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        // Clients blocked on keys of either database may now be served.
+        ctx.eng.signal_ready_all_in(a);
+        ctx.eng.signal_ready_all_in(b);
     }
     ctx.eng.dirty += 1;
     Reply::ok()
