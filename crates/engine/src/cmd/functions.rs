@@ -9,6 +9,7 @@
 //! network task's BUSY replies name FUNCTION KILL.
 
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use lunakv_protocol::Reply;
@@ -103,10 +104,73 @@ pub fn update_stats(eng: &Engine) {
     NUMBER_OF_LIBRARIES.store(f.libraries().libraries_count() as u64, r);
 }
 
+/// The function FCALL is running, for FUNCTION STATS.
+#[derive(Debug, Clone)]
+pub struct RunningFunction {
+    /// The function's name as registered.
+    pub name: String,
+    /// The FCALL command that runs it.
+    pub command: Vec<Bytes>,
+    /// When it started (Unix ms).
+    pub start_ms: u64,
+}
+
+/// The running function, set for the duration of an FCALL so that the
+/// network tasks can answer FUNCTION STATS while the engine is busy.
+pub static RUNNING: Mutex<Option<RunningFunction>> = Mutex::new(None);
+
+/// The FUNCTION STATS reply, from the figures published by
+/// [`update_stats`] and [`RUNNING`]: usable from a network task while a
+/// script keeps the engine busy (Redis answers FUNCTION STATS then, with
+/// the running function's name, command and duration).
+pub fn stats_reply() -> Reply {
+    let r = Ordering::Relaxed;
+    stats_map(NUMBER_OF_LIBRARIES.load(r), NUMBER_OF_FUNCTIONS.load(r))
+}
+
+fn stats_map(libraries: u64, functions: u64) -> Reply {
+    let running = match RUNNING.lock().ok().and_then(|g| g.clone()) {
+        None => Reply::Null,
+        Some(r) => Reply::Map(vec![
+            (Reply::bulk(b"name"), Reply::bulk_str(r.name)),
+            (
+                Reply::bulk(b"command"),
+                Reply::Array(r.command.into_iter().map(Reply::Bulk).collect()),
+            ),
+            (
+                Reply::bulk(b"duration_ms"),
+                Reply::Int(crate::unix_ms().saturating_sub(r.start_ms) as i64),
+            ),
+        ]),
+    };
+    Reply::Map(vec![
+        (Reply::bulk(b"running_script"), running),
+        (
+            Reply::bulk(b"engines"),
+            Reply::Map(vec![(
+                Reply::bulk(b"LUA"),
+                Reply::Map(vec![
+                    (
+                        Reply::bulk(b"libraries_count"),
+                        Reply::Int(libraries as i64),
+                    ),
+                    (
+                        Reply::bulk(b"functions_count"),
+                        Reply::Int(functions as i64),
+                    ),
+                ]),
+            )]),
+        ),
+    ])
+}
+
 /// The host of a function run: EVAL's [`ScriptHost`], marked as a
 /// function for the BUSY machinery.
 struct FunctionHost<'a> {
     inner: ScriptHost<'a>,
+    /// The function's registered name and the FCALL command, for [`RUNNING`].
+    name: String,
+    command: &'a [Bytes],
 }
 
 impl Host for FunctionHost<'_> {
@@ -137,6 +201,13 @@ impl Host for FunctionHost<'_> {
             .shared
             .script_is_function
             .store(true, Ordering::Release);
+        if let Ok(mut g) = RUNNING.lock() {
+            *g = Some(RunningFunction {
+                name: std::mem::take(&mut self.name),
+                command: self.command.to_vec(),
+                start_ms: crate::unix_ms(),
+            });
+        }
         Ok(())
     }
 
@@ -147,6 +218,9 @@ impl Host for FunctionHost<'_> {
             .shared
             .script_is_function
             .store(false, Ordering::Release);
+        if let Ok(mut g) = RUNNING.lock() {
+            *g = None;
+        }
     }
 }
 
@@ -157,9 +231,16 @@ fn run(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     let Some(mut fe) = ctx.eng.functions.take() else {
         return unavailable();
     };
+    let name = args
+        .get(1)
+        .and_then(|n| fe.function(n))
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
     let reply = {
         let mut host = FunctionHost {
             inner: ScriptHost::new(ctx.eng, ctx.client),
+            name,
+            command: args,
         };
         fe.fcall_command(&mut host, &args[1..], read_only)
     };
@@ -306,25 +387,7 @@ fn function_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         return unavailable();
     };
     let libs = fe.libraries();
-    Reply::Map(vec![
-        (Reply::bulk(b"running_script"), Reply::Null),
-        (
-            Reply::bulk(b"engines"),
-            Reply::Map(vec![(
-                Reply::bulk(b"LUA"),
-                Reply::Map(vec![
-                    (
-                        Reply::bulk(b"libraries_count"),
-                        Reply::Int(libs.libraries_count() as i64),
-                    ),
-                    (
-                        Reply::bulk(b"functions_count"),
-                        Reply::Int(libs.functions_count() as i64),
-                    ),
-                ]),
-            )]),
-        ),
-    ])
+    stats_map(libs.libraries_count() as u64, libs.functions_count() as u64)
 }
 
 fn function_kill(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
