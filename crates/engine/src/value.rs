@@ -6,6 +6,62 @@ use bytes::Bytes;
 /// OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_MAX: usize = 44;
 
+/// Bytes stored inline when they fit in 22 bytes, else in one exactly
+/// sized allocation; 24 bytes either way. Most keys' values in caches,
+/// counters and rate limiters are this small, and an allocation per value
+/// would cost more than the value.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SmallBytes {
+    Inline { len: u8, data: [u8; 22] },
+    Heap(Box<[u8]>),
+}
+
+impl SmallBytes {
+    /// Capacity of the inline form.
+    pub const INLINE: usize = 22;
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            SmallBytes::Inline { len, data } => &data[..*len as usize],
+            SmallBytes::Heap(b) => b,
+        }
+    }
+
+    /// Heap bytes used (0 when inline).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            SmallBytes::Inline { .. } => 0,
+            SmallBytes::Heap(b) => b.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for SmallBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl From<&[u8]> for SmallBytes {
+    fn from(b: &[u8]) -> SmallBytes {
+        if b.len() <= Self::INLINE {
+            let mut data = [0u8; 22];
+            data[..b.len()].copy_from_slice(b);
+            SmallBytes::Inline { len: b.len() as u8, data }
+        } else {
+            SmallBytes::Heap(b.into())
+        }
+    }
+}
+
+impl std::fmt::Debug for SmallBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
+    }
+}
+
 /// A string value. Redis keeps integers in their binary form ("int"
 /// encoding) and short strings in one allocation ("embstr"); the variants
 /// mirror that so `OBJECT ENCODING` answers as Redis does and `INCR` needs
@@ -14,8 +70,9 @@ pub const EMBSTR_MAX: usize = 44;
 pub enum Str {
     /// A string that is the canonical text of a 64-bit integer.
     Int(i64),
-    /// A short string, stored exactly sized.
-    Emb(Box<[u8]>),
+    /// A short string (up to 44 bytes, Redis's embstr limit); up to 22
+    /// bytes it lives inside the value itself, with no allocation.
+    Emb(SmallBytes),
     /// A string that was modified in place (APPEND, SETRANGE, SETBIT...) or
     /// is long; has spare capacity to grow.
     Raw(Vec<u8>),
@@ -44,7 +101,7 @@ impl Str {
                 let mut b = itoa::Buffer::new();
                 Bytes::copy_from_slice(b.format(*i).as_bytes())
             }
-            Str::Emb(b) => Bytes::copy_from_slice(b),
+            Str::Emb(b) => Bytes::copy_from_slice(b.as_slice()),
             Str::Raw(v) => Bytes::copy_from_slice(v),
         }
     }
@@ -57,7 +114,7 @@ impl Str {
                 let mut b = itoa::Buffer::new();
                 f(b.format(*i).as_bytes())
             }
-            Str::Emb(b) => f(b),
+            Str::Emb(b) => f(b.as_slice()),
             Str::Raw(v) => f(v),
         }
     }
@@ -96,7 +153,7 @@ impl Str {
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Str::Int(i) => Some(*i),
-            Str::Emb(b) => lunakv_protocol::parse_i64(b),
+            Str::Emb(b) => lunakv_protocol::parse_i64(b.as_slice()),
             Str::Raw(v) => lunakv_protocol::parse_i64(v),
         }
     }
@@ -114,7 +171,7 @@ impl Str {
     pub fn heap_size(&self) -> usize {
         match self {
             Str::Int(_) => 0,
-            Str::Emb(b) => b.len(),
+            Str::Emb(b) => b.heap_size(),
             Str::Raw(v) => v.capacity(),
         }
     }
@@ -167,4 +224,29 @@ pub struct Entry {
     pub expire: u64,
     /// Last access, in seconds of the server's LRU clock (OBJECT IDLETIME).
     pub lru: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_stay_small() {
+        assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
+        assert!(std::mem::size_of::<Value>() <= 32, "{}", std::mem::size_of::<Value>());
+    }
+
+    #[test]
+    fn short_strings_are_inline_and_keep_encodings() {
+        let s = Str::from_bytes(b"abc");
+        assert!(matches!(s, Str::Emb(SmallBytes::Inline { .. })));
+        assert_eq!(s.encoding(), "embstr");
+        assert_eq!(&s.to_bytes()[..], b"abc");
+        let long = vec![b'x'; 40];
+        let s = Str::from_bytes(&long);
+        assert!(matches!(s, Str::Emb(SmallBytes::Heap(_))));
+        assert_eq!(s.len(), 40);
+        assert_eq!(Str::from_bytes(b"123").encoding(), "int");
+        assert_eq!(Str::from_bytes(&[b'y'; 45]).encoding(), "raw");
+    }
 }
