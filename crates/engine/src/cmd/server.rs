@@ -1881,7 +1881,7 @@ fn latency_histogram(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let eng = &*ctx.eng;
     let table = eng.table;
     let mut ids: Vec<usize> = Vec::new();
-    let mut add = |c: &Cmd, ids: &mut Vec<usize>| {
+    let add = |c: &Cmd, ids: &mut Vec<usize>| {
         if c.has_subs() {
             ids.extend(c.subs.iter().map(|s| s.id));
         } else {
