@@ -958,12 +958,12 @@ mod tests {
         for i in 0..50 {
             t.raw(&["HSET", "big", &format!("f{i}"), "v"]);
         }
-        for n in ["5", "20", "49"] {
-            let r = t.cmd(&["HRANDFIELD", "big", n]);
+        for n in [5usize, 20, 49] {
+            let r = t.cmd(&["HRANDFIELD", "big", &n.to_string()]);
             if let lunakv_protocol::Reply::Array(v) = r {
                 let set: std::collections::HashSet<_> =
                     v.iter().map(|x| format!("{x:?}")).collect();
-                assert_eq!(set.len(), n.parse::<usize>().unwrap());
+                assert_eq!(set.len(), n);
             } else {
                 panic!("not an array");
             }

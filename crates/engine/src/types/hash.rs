@@ -25,8 +25,14 @@ impl Default for Hash {
 
 impl std::fmt::Debug for Hash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Sorted for a table, so that equal hashes print (and DEBUG
+        // DIGEST-VALUE) the same whatever their bucket order.
+        let mut pairs: Vec<(&[u8], &[u8])> = self.iter().collect();
+        if matches!(self, Hash::Table(_)) {
+            pairs.sort_unstable();
+        }
         let mut m = f.debug_map();
-        for (k, v) in self.iter() {
+        for (k, v) in pairs {
             m.entry(&String::from_utf8_lossy(k), &String::from_utf8_lossy(v));
         }
         m.finish()
@@ -362,6 +368,18 @@ mod tests {
         assert_eq!(h.encoding(), "hashtable");
         assert_eq!(h.get(b"c"), Some(&big[..]));
         assert_eq!(h.get(b"b"), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn clone_equal_and_debug_is_order_independent() {
+        let mut h = Hash::default();
+        for i in 0..200 {
+            h.set(format!("f{i}").as_bytes(), b"v", LIM);
+        }
+        assert_eq!(h.encoding(), "hashtable");
+        let c = h.clone();
+        assert_eq!(h, c);
+        assert_eq!(format!("{h:?}"), format!("{c:?}"));
     }
 
     #[test]

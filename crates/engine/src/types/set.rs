@@ -24,10 +24,14 @@ impl Default for Set {
 
 impl std::fmt::Debug for Set {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Sorted, so that equal sets print (and DEBUG DIGEST-VALUE) the
+        // same whatever their bucket order.
+        let mut v = self.members();
+        v.sort_unstable();
         let mut l = f.debug_set();
-        self.for_each(|m| {
+        for m in &v {
             l.entry(&String::from_utf8_lossy(m));
-        });
+        }
         l.finish()
     }
 }
@@ -76,7 +80,7 @@ impl Set {
         if as_int(first).is_some() {
             Set::Intset(Vec::new())
         } else {
-            Set::Table(Box::new(Dict::new()))
+            Set::Table(Box::default())
         }
     }
 
@@ -256,5 +260,16 @@ mod tests {
         }
         assert_eq!(t.encoding(), "hashtable");
         assert_eq!(Set::for_member(b"a").encoding(), "hashtable");
+    }
+
+    #[test]
+    fn clone_equal_and_debug_is_order_independent() {
+        let mut s = Set::for_member(b"a");
+        for i in 0..100 {
+            s.add(format!("m{i}").as_bytes(), 512);
+        }
+        let c = s.clone();
+        assert_eq!(s, c);
+        assert_eq!(format!("{s:?}"), format!("{c:?}"));
     }
 }
