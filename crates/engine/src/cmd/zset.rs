@@ -509,13 +509,42 @@ fn reply_members(resp: u8, items: Vec<(Vec<u8>, f64)>, withscores: bool) -> Repl
     Reply::Array(out)
 }
 
+/// Parses a score, weight or increment as Redis's `getDoubleFromObject`:
+/// `strtod` with no space around, NaN rejected, and overflow or complete
+/// underflow (ERANGE) rejected too.
+fn score_arg(b: &[u8]) -> Option<f64> {
+    let v = parse_f64(b)?;
+    let lower = b.to_ascii_lowercase();
+    if v.is_infinite() && !lower.windows(3).any(|w| w == b"inf") {
+        return None;
+    }
+    if v == 0.0 {
+        let mantissa = lower.split(|&c| c == b'e').next().unwrap_or(&[]);
+        if mantissa.iter().any(|c| (b'1'..=b'9').contains(c)) {
+            return None;
+        }
+    }
+    Some(v)
+}
+
+/// `strtod` as `zslParseRange` uses it: leading space allowed, nothing
+/// after the number, NaN rejected; an empty string is 0.
+fn strtod_whole(b: &[u8]) -> Option<f64> {
+    if b.is_empty() {
+        return Some(0.0);
+    }
+    let t = b.trim_ascii_start();
+    if t.is_empty() {
+        return None;
+    }
+    parse_f64(t)
+}
+
 /// A score range bound: value and exclusiveness.
 fn parse_score_bound(b: &[u8]) -> Option<(f64, bool)> {
     match b.strip_prefix(b"(") {
-        // strtod("") gives 0 and Redis accepts it.
-        Some([]) => Some((0.0, true)),
-        Some(rest) => parse_f64(rest).map(|v| (v, true)),
-        None => parse_f64(b).map(|v| (v, false)),
+        Some(rest) => strtod_whole(rest).map(|v| (v, true)),
+        None => strtod_whole(b).map(|v| (v, false)),
     }
 }
 
@@ -735,7 +764,7 @@ fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> R {
     }
     let mut scores = Vec::with_capacity(elements);
     for j in 0..elements {
-        scores.push(parse_f64(&args[idx + j * 2]).ok_or_else(errors::not_float)?);
+        scores.push(score_arg(&args[idx + j * 2]).ok_or_else(errors::not_float)?);
     }
     let (me, mv) = limits(ctx);
     let exists = get_zset_w(ctx, key)?.is_some();
@@ -1192,12 +1221,14 @@ fn zpop_cmd(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> R {
     }
     let mut count = -1;
     if args.len() == 3 {
-        count = long_arg(&args[2])?;
-        if count < 0 {
-            return Err(Reply::err_static(
-                "ERR value is out of range, must be positive",
-            ));
-        }
+        count = match parse_i64(&args[2]) {
+            Some(c) if c >= 0 => c,
+            _ => {
+                return Err(Reply::err_static(
+                    "ERR value is out of range, must be positive",
+                ))
+            }
+        };
     }
     let nested = ctx.resp() > 2 && count != -1;
     zpop(ctx, &args[1..2], max, count, PopShape::Plain { nested })
@@ -1365,7 +1396,10 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> R {
     };
     let all_in_order = idxs.len() == size && idxs.iter().enumerate().all(|(i, &x)| i == x);
     let items: Vec<(Vec<u8>, f64)> = if all_in_order {
-        z.range_vec(0, size)
+        // Redis walks the whole set from the highest score down.
+        let mut v = z.range_vec(0, size);
+        v.reverse();
+        v
     } else if let ZSet::Pack(_) = z {
         let all = z.range_vec(0, size);
         idxs.iter().filter_map(|&i| all.get(i).cloned()).collect()
@@ -1431,8 +1465,9 @@ impl Src {
 
 /// The members of a plain set input (score 1 each).
 fn set_members(s: &crate::types::set::Set) -> Vec<Vec<u8>> {
-    let _ = s;
-    Vec::new()
+    let mut v = Vec::with_capacity(s.len());
+    s.for_each(|m| v.push(m.to_vec()));
+    v
 }
 
 fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], store: bool, op: Op, card_only: bool) -> R {
@@ -1480,7 +1515,7 @@ fn zsetop(ctx: &mut Ctx<'_>, args: &[Bytes], store: bool, op: Op, card_only: boo
         if op != Op::Diff && !card_only && remaining > setnum && eq_ic(a, "weights") {
             j += 1;
             for s in srcs.iter_mut() {
-                s.weight = parse_f64(&args[j])
+                s.weight = score_arg(&args[j])
                     .ok_or_else(|| Reply::err_static("ERR weight value is not a float"))?;
                 j += 1;
             }

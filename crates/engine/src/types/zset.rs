@@ -120,6 +120,8 @@ impl Pack {
     }
 
     fn insert_new(&mut self, m: &[u8], score: f64) {
+        // The listpack stores scores as text, where -0 reads back as 0.
+        let score = if score == 0.0 { 0.0 } else { score };
         let pos = self
             .iter()
             .find(|(_, s, x)| cmp_entry(*s, x, score, m) == Ordering::Greater)
