@@ -198,6 +198,8 @@ impl Db {
     /// Returns the number of keys reclaimed.
     pub fn active_expire(&mut self, now: u64, buckets: usize) -> usize {
         if self.expires == 0 {
+            // Nothing can expire: the walk is complete.
+            self.expire_cursor = 0;
             return 0;
         }
         let mut removed = Vec::new();

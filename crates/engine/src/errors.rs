@@ -50,27 +50,29 @@ pub fn unknown_subcommand(cmd: &[u8], sub: &[u8]) -> Reply {
     Reply::err(format!("ERR unknown subcommand '{sub}'. Try {cmd} HELP."))
 }
 
-/// `ERR unknown command 'x', with args beginning with: 'a' 'b' `.
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' `, with the
+/// client's bytes as they are (Redis's `%.128s` and `'%.*s' ` up to 128
+/// bytes of arguments); CR and LF become spaces.
 pub fn unknown_command(args: &[bytes::Bytes]) -> Reply {
-    let name = String::from_utf8_lossy(args.first().map(|b| &b[..]).unwrap_or(b""));
-    let name: String = name.chars().take(128).collect();
-    let mut rest = String::new();
+    let name = args.first().map(|b| &b[..]).unwrap_or(b"");
+    let mut out = b"ERR unknown command '".to_vec();
+    out.extend_from_slice(&name[..name.len().min(128)]);
+    out.extend_from_slice(b"', with args beginning with: ");
+    let mut rest: Vec<u8> = Vec::new();
     for a in args.iter().skip(1) {
         if rest.len() >= 128 {
             break;
         }
         let room = 128 - rest.len();
-        let s = String::from_utf8_lossy(a);
-        let mut piece = String::new();
-        for ch in s.chars() {
-            if piece.len() + ch.len_utf8() > room {
-                break;
-            }
-            piece.push(ch);
-        }
-        rest.push('\'');
-        rest.push_str(&piece);
-        rest.push_str("' ");
+        rest.push(b'\'');
+        rest.extend_from_slice(&a[..a.len().min(room)]);
+        rest.extend_from_slice(b"' ");
     }
-    Reply::err(format!("ERR unknown command '{name}', with args beginning with: {rest}"))
+    out.extend_from_slice(&rest);
+    for c in out.iter_mut() {
+        if *c == b'\r' || *c == b'\n' {
+            *c = b' ';
+        }
+    }
+    Reply::Error(bytes::Bytes::from(out))
 }

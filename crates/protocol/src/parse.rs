@@ -206,6 +206,11 @@ fn hex_val(c: u8) -> Option<u8> {
 /// `'...'` takes only `\'`, and a closing quote must be followed by a space
 /// or the end. Returns `None` for unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // Redis splits a C string: a NUL byte ends the line.
+    let line = match memchr::memchr(0, line) {
+        Some(z) => &line[..z],
+        None => line,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
@@ -274,7 +279,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     break;
                 }
                 match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b' ' | b'\n' | b'\r' | b'\t' => break,
                     b'"' => inq = true,
                     b'\'' => insq = true,
                     c => cur.push(c),
@@ -341,6 +346,16 @@ mod tests {
         let big = vec![b'a'; PROTO_INLINE_MAX_SIZE + 1];
         assert_eq!(p(&big).unwrap_err().0, "ERR Protocol error: too big inline request");
         assert!(p(b"*-1\r\n*0\r\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn nul_byte_ends_an_inline_line() {
+        assert!(p(b"\0\n").unwrap().is_empty());
+        assert_eq!(p(b"PING\0junk\r\n").unwrap(), vec![vec![Bytes::from("PING")]]);
+        // Every byte value alone on a line terminates (no endless split).
+        for b in 0..=255u8 {
+            let _ = p(&[b, b'\n']);
+        }
     }
 
     #[test]
