@@ -217,6 +217,14 @@ impl Set {
         }
     }
 
+    /// Approximate heap bytes used.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Set::Intset(v) => v.capacity() * 8,
+            Set::Table(d) => d.buckets() * 8 + d.iter().map(|(k, _)| 40 + k.len()).sum::<usize>(),
+        }
+    }
+
     /// One SSCAN step over a table (an intset is returned whole with cursor
     /// 0); see [`Dict::scan`].
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8])) -> u64 {
