@@ -208,6 +208,10 @@ pub struct Engine {
     pub error_already_counted: bool,
     /// Redis 7 Functions (FUNCTION / FCALL), with their own Lua VM.
     pub functions: Option<Box<lunakv_scripting::functions::FunctionsEngine>>,
+    /// `slowlog-log-slower-than` in µs (negative: off), cached.
+    pub slowlog_threshold_us: i64,
+    /// `latency-monitor-threshold` in ms (0: off), cached.
+    pub latency_threshold_ms: i64,
     /// Clients waiting in blocking commands.
     pub blocking: blocking::Blocking,
     /// While a parked command is re-run: its original deadline, so that
@@ -247,6 +251,8 @@ impl Engine {
             scripts: None,
             error_already_counted: false,
             functions: None,
+            slowlog_threshold_us: 10_000,
+            latency_threshold_ms: 0,
             blocking: Default::default(),
             reblock_deadline: None,
             config,
@@ -263,6 +269,8 @@ impl Engine {
     pub fn config_changed(&mut self) {
         self.shared.refresh(&self.config);
         log::set_level(self.config.get("loglevel").unwrap_or("notice"));
+        self.slowlog_threshold_us = self.config.get_i64("slowlog-log-slower-than");
+        self.latency_threshold_ms = self.config.get_i64("latency-monitor-threshold");
         self.notify_flags = cmd::parse_notify_flags(self.config.get("notify-keyspace-events").unwrap_or(""))
             .unwrap_or(0);
     }
@@ -502,8 +510,19 @@ impl Engine {
         }
         st.calls += 1;
         self.stats.total_commands += 1;
+        if caller != Caller::Script {
+            if self.slowlog_threshold_us >= 0
+                && us as i64 >= self.slowlog_threshold_us
+                && !cmd.is(flags::SKIP_SLOWLOG)
+            {
+                cmd::server::slowlog_push_if_needed(self, c, args, us);
+            }
+            if self.latency_threshold_ms > 0 && (us / 1000) as i64 >= self.latency_threshold_ms {
+                cmd::server::latency_add_sample_if_needed(self, "command", us / 1000);
+            }
+        }
         if reply.is_error() {
-            st.failed += 1;
+            self.cmdstats[cmd.id].failed += 1;
             if self.error_already_counted {
                 self.error_already_counted = false;
             } else {
