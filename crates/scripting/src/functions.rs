@@ -31,7 +31,7 @@ use mlua::chunk::ChunkMode;
 use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, VmState};
 
 use crate::flags::{split_args, ScriptFlags};
-use crate::host::Host;
+use crate::host::{Host, LogLevel};
 use crate::vm::{LuaVm, VmError, REDIS_VERSION, REDIS_VERSION_NUM};
 
 /// How long FUNCTION LOAD lets library code run (Redis's `LOAD_TIMEOUT_MS`).
@@ -143,6 +143,29 @@ struct LoadState {
     functions: Vec<FunctionInfo>,
 }
 
+/// Lines logged with `redis.log` during a load, shared with the callback.
+type LoadLogs = Rc<RefCell<Vec<(LogLevel, Vec<u8>)>>>;
+
+/// An error table `{err = "ERR <msg>"}` (Redis's `luaPushError`).
+fn error_value(lua: &Lua, msg: &str) -> mlua::Result<Value> {
+    let t = lua.create_table()?;
+    t.raw_set("err", format!("ERR {msg}"))?;
+    Ok(Value::Table(t))
+}
+
+/// Splits `(n, args...)` as packed by the Lua wrappers into `n` values.
+fn unpack_args(mv: MultiValue) -> Vec<Value> {
+    let mut it = mv.into_iter();
+    let n = match it.next() {
+        Some(Value::Integer(n)) => n.max(0) as usize,
+        Some(Value::Number(n)) => n.max(0.0) as usize,
+        _ => 0,
+    };
+    let mut args: Vec<Value> = it.collect();
+    args.resize(n, Value::Nil);
+    args
+}
+
 /// The function libraries and their Lua VM.
 pub struct FunctionsEngine {
     vm: LuaVm,
@@ -156,13 +179,15 @@ pub struct FunctionsEngine {
     pcall: Function,
     /// The registrations of the library being loaded; `None` outside a load.
     load: Rc<RefCell<Option<LoadState>>>,
+    /// Lines written with `redis.log` by library code while it loaded.
+    load_logs: LoadLogs,
     /// The current libraries.
     ctx: LibCtx,
 }
 
 /// The Lua side of the load API and of `genv`.
 const LOAD_API_LUA: &str = r#"
-local register_raw, log, version, version_num, error, setmetatable, tostring, select, xpcall = ...
+local register_raw, log_raw, version, version_num, error, setmetatable, tostring, select, xpcall = ...
 local function ro()
   error("Attempt to modify a readonly table", 2)
 end
@@ -171,6 +196,10 @@ local function missing(t, k)
 end
 local function register_function(...)
   local e = register_raw(select('#', ...), ...)
+  if e then error(e) end
+end
+local function log(...)
+  local e = log_raw(select('#', ...), ...)
   if e then error(e) end
 end
 local api = {
@@ -359,24 +388,14 @@ impl FunctionsEngine {
     pub fn new() -> Result<FunctionsEngine, VmError> {
         let vm = LuaVm::new()?;
         let load: Rc<RefCell<Option<LoadState>>> = Rc::new(RefCell::new(None));
+        let load_logs: LoadLogs = Rc::new(RefCell::new(Vec::new()));
         let (load_api, genv, genv_mt, pcall) = {
             let lua = vm.lua();
             let env = vm.env();
             let l = load.clone();
             let register_raw = lua.create_function(move |lua, mv: MultiValue| {
-                let mut it = mv.into_iter();
-                let n = match it.next() {
-                    Some(Value::Integer(n)) => n.max(0) as usize,
-                    Some(Value::Number(n)) => n.max(0.0) as usize,
-                    _ => 0,
-                };
-                let mut args: Vec<Value> = it.collect();
-                args.resize(n, Value::Nil);
-                let fail = |msg: &str| -> mlua::Result<Value> {
-                    let t = lua.create_table()?;
-                    t.raw_set("err", format!("ERR {msg}"))?;
-                    Ok(Value::Table(t))
-                };
+                let args = unpack_args(mv);
+                let fail = |msg: &str| error_value(lua, msg);
                 let mut guard = l.borrow_mut();
                 let Some(state) = guard.as_mut() else {
                     return fail(
@@ -393,8 +412,35 @@ impl FunctionsEngine {
                 state.functions.push(info);
                 Ok(Value::Nil)
             })?;
-            let redis: Table = env.get("redis")?;
-            let log: Value = redis.get("log")?;
+            let logs = load_logs.clone();
+            let log = lua.create_function(move |lua, mv: MultiValue| {
+                let args = unpack_args(mv);
+                if args.len() < 2 {
+                    return error_value(lua, "redis.log() requires two arguments or more.");
+                }
+                let level = match lua.coerce_number(args[0].clone()) {
+                    Ok(Some(n)) => n,
+                    _ => return error_value(lua, "First argument must be a number (log level)."),
+                };
+                let level = match level as i64 {
+                    0 => LogLevel::Debug,
+                    1 => LogLevel::Verbose,
+                    2 => LogLevel::Notice,
+                    3 => LogLevel::Warning,
+                    _ => return error_value(lua, "Invalid debug level."),
+                };
+                let mut msg = Vec::new();
+                for (j, v) in args[1..].iter().enumerate() {
+                    if let Ok(Some(s)) = lua.coerce_string(v.clone()) {
+                        if j != 0 {
+                            msg.push(b' ');
+                        }
+                        msg.extend_from_slice(&s.as_bytes());
+                    }
+                }
+                logs.borrow_mut().push((level, msg));
+                Ok(Value::Nil)
+            })?;
             let chunk = lua
                 .load(LOAD_API_LUA)
                 .set_name("=lunakv")
@@ -422,6 +468,7 @@ impl FunctionsEngine {
             load_api,
             pcall,
             load,
+            load_logs,
             ctx: LibCtx::default(),
         })
     }
@@ -461,6 +508,12 @@ impl FunctionsEngine {
         let r = self.create_in(&mut ctx, code, replace, timeout);
         self.ctx = ctx;
         r.map_err(|e| err_reply(&e))
+    }
+
+    /// Takes the lines library code wrote with `redis.log` while loading
+    /// (the load context has no host; the server writes them to its log).
+    pub fn take_load_logs(&mut self) -> Vec<(LogLevel, Vec<u8>)> {
+        std::mem::take(&mut *self.load_logs.borrow_mut())
     }
 
     /// `FUNCTION DELETE name`.
@@ -951,7 +1004,7 @@ const fn crc64_table() -> [u64; 256] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::{CallOptions, LogLevel};
+    use crate::host::CallOptions;
 
     struct FakeHost;
 
@@ -1107,6 +1160,16 @@ mod tests {
         assert_eq!(t(&mut e, "#!lua name=l\nredis.register_function{function_name='f', callback=function() end, flags={'bad'}}"), "ERR Error registering functions: ERR unknown flag given");
         assert_eq!(t(&mut e, "#!lua name=l\nredis.register_function{function_name='f', callback=function() end, flags='x'}"), "ERR Error registering functions: ERR flags argument to redis.register_function must be a table representing function flags");
         assert_eq!(e.libraries().libraries_count(), 0);
+        assert_eq!(
+            t(&mut e, "#!lua name=l\nredis.log(redis.LOG_WARNING)"),
+            "ERR Error registering functions: ERR redis.log() requires two arguments or more."
+        );
+        e.take_load_logs();
+        e.load(b"#!lua name=l\nredis.log(redis.LOG_WARNING, 'a', 1)\nredis.register_function('f', function() end)", false, None).unwrap();
+        assert_eq!(
+            e.take_load_logs(),
+            vec![(LogLevel::Warning, b"a 1".to_vec())]
+        );
     }
 
     #[test]

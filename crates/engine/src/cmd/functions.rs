@@ -285,6 +285,7 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         return unavailable();
     };
     let r = fe.load(code, replace, timeout);
+    write_load_logs(fe);
     let reply = match r {
         Ok(name) => {
             ctx.eng.dirty += 1;
@@ -443,6 +444,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         return unavailable();
     };
     let r = fe.restore(&args[2], policy, skip);
+    write_load_logs(fe);
     let reply = match r {
         Ok(()) => {
             ctx.eng.dirty += 1;
@@ -452,6 +454,19 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     };
     update_stats(ctx.eng);
     reply
+}
+
+/// Writes what library code logged with `redis.log` while loading.
+fn write_load_logs(fe: &mut FunctionsEngine) {
+    for (level, msg) in fe.take_load_logs() {
+        let l = match level {
+            LogLevel::Debug => crate::log::DEBUG,
+            LogLevel::Verbose => crate::log::VERBOSE,
+            LogLevel::Notice => crate::log::NOTICE,
+            LogLevel::Warning => crate::log::WARNING,
+        };
+        crate::log::log(l, &String::from_utf8_lossy(&msg));
+    }
 }
 
 /// `ERR unknown subcommand or wrong number of arguments for 'x'. Try FUNCTION HELP.`
