@@ -954,7 +954,7 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 
 /// An x87 80-bit `long double` emulated in software, so that INCRBYFLOAT
 /// parses, adds, rounds and prints (`%.17Lf`) exactly as Redis on x86-64.
-mod ld {
+pub(crate) mod ld {
     use std::cmp::Ordering;
 
     /// An unsigned big integer (little-endian 32-bit limbs, no leading
