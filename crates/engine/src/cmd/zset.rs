@@ -752,7 +752,7 @@ fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> R {
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return Err(Reply::err_static(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -2098,5 +2098,95 @@ mod tests {
             r(&mut t, &["ZSCAN", "none", "0"]),
             "*2\r\n$1\r\n0\r\n*0\r\n"
         );
+    }
+
+    #[test]
+    fn float_parsing_like_redis() {
+        let mut t = TestEngine::new();
+        assert_eq!(
+            r(&mut t, &["ZADD", "z", "1e400", "a"]),
+            "-ERR value is not a valid float\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZADD", "z", "1e-400", "a"]),
+            "-ERR value is not a valid float\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZADD", "z", " 1", "a"]),
+            "-ERR value is not a valid float\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZADD", "z", "-0", "a", "1", "b", "2", "c"]),
+            ":3\r\n"
+        );
+        assert_eq!(r(&mut t, &["ZSCORE", "z", "a"]), "$1\r\n0\r\n");
+        assert_eq!(
+            r(&mut t, &["ZRANGEBYSCORE", "z", " 1", "1e400"]),
+            "*2\r\n$1\r\nb\r\n$1\r\nc\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZRANGEBYSCORE", "z", "(", "2"]),
+            "*2\r\n$1\r\nb\r\n$1\r\nc\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZRANGEBYSCORE", "z", "( ", "2"]),
+            "-ERR min or max is not a float\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZCOUNT", "z", "nan", "1"]),
+            "-ERR min or max is not a float\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZUNION", "1", "z", "WEIGHTS", "1e400"]),
+            "-ERR weight value is not a float\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZPOPMIN", "z", "abc"]),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZRANDMEMBER", "z", "5", "WITHSCORES"]),
+            "*6\r\n$1\r\nc\r\n$1\r\n2\r\n$1\r\nb\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n0\r\n"
+        );
+    }
+
+    #[test]
+    fn plain_sets_as_inputs() {
+        let mut t = TestEngine::new();
+        t.raw(&["SADD", "s", "a", "b", "c"]);
+        t.raw(&["ZADD", "z", "2", "b", "3", "c", "4", "d"]);
+        assert_eq!(
+            r(
+                &mut t,
+                &["ZINTER", "2", "s", "z", "WEIGHTS", "2", "3", "WITHSCORES"]
+            ),
+            "*4\r\n$1\r\nb\r\n$1\r\n8\r\n$1\r\nc\r\n$2\r\n11\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZDIFF", "2", "s", "z", "WITHSCORES"]),
+            "*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+        );
+        assert_eq!(r(&mut t, &["ZUNIONSTORE", "d", "2", "s", "z"]), ":4\r\n");
+        assert_eq!(
+            r(&mut t, &["ZRANGE", "d", "0", "-1"]),
+            "*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n"
+        );
+        assert_eq!(
+            r(&mut t, &["ZINTERCARD", "2", "s", "z", "LIMIT", "1"]),
+            ":1\r\n"
+        );
+    }
+
+    #[test]
+    fn blocking_pop_outside_a_client_answers_at_once() {
+        let mut t = TestEngine::new();
+        let args: Vec<bytes::Bytes> = ["BZMPOP", "0", "1", "none", "MIN"]
+            .iter()
+            .map(|a| bytes::Bytes::from_static(a.as_bytes()))
+            .collect();
+        let reply = t
+            .eng
+            .execute(&mut t.client, &args, crate::client::Caller::Script);
+        assert_eq!(reply, lunakv_protocol::Reply::NullArray);
     }
 }
