@@ -52,7 +52,9 @@ pub struct Blocking {
 /// infinite or huge values overflow to a negative number.
 pub fn parse_timeout_secs(arg: &[u8]) -> Result<u64, Reply> {
     let Some(secs) = lunakv_protocol::parse_f64(arg) else {
-        return Err(Reply::err_static("ERR timeout is not a float or out of range"));
+        return Err(Reply::err_static(
+            "ERR timeout is not a float or out of range",
+        ));
     };
     let ms = secs * 1000.0;
     if !ms.is_finite() || ms >= 9.2e18 || ms <= -9.2e18 {
@@ -70,7 +72,9 @@ pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, Reply> {
     match lunakv_protocol::parse_i64(arg) {
         Some(n) if n < 0 => Err(Reply::err_static("ERR timeout is negative")),
         Some(n) => Ok(n as u64),
-        None => Err(Reply::err_static("ERR timeout is not an integer or out of range")),
+        None => Err(Reply::err_static(
+            "ERR timeout is not an integer or out of range",
+        )),
     }
 }
 
@@ -85,7 +89,13 @@ impl<'a> Ctx<'a> {
     /// (0 = for ever). `args` is the command to run again when a key is
     /// signalled ready; `timeout_reply` is sent if the time runs out. The
     /// returned reply is a marker the dispatcher does not send.
-    pub fn block(&mut self, keys: &[Bytes], timeout_ms: u64, args: &[Bytes], timeout_reply: Reply) -> Reply {
+    pub fn block(
+        &mut self,
+        keys: &[Bytes],
+        timeout_ms: u64,
+        args: &[Bytes],
+        timeout_reply: Reply,
+    ) -> Reply {
         let id = self.client.id;
         let db = self.client.db;
         // A command re-run after a wake-up that blocks again keeps its
@@ -100,7 +110,11 @@ impl<'a> Ctx<'a> {
             });
             return Reply::Raw(Bytes::new());
         }
-        let deadline = if timeout_ms == 0 { 0 } else { self.eng.now_ms.saturating_add(timeout_ms) };
+        let deadline = if timeout_ms == 0 {
+            0
+        } else {
+            self.eng.now_ms.saturating_add(timeout_ms)
+        };
         let b = &mut self.eng.blocking;
         for k in keys {
             let q = b.by_key.entry((db, k.clone())).or_default();
@@ -144,8 +158,13 @@ impl Engine {
 
     /// Signals every key of database `db` that has waiters (SWAPDB).
     pub fn signal_ready_all_in(&mut self, db: usize) {
-        let keys: Vec<(usize, Bytes)> =
-            self.blocking.by_key.keys().filter(|(d, _)| *d == db).cloned().collect();
+        let keys: Vec<(usize, Bytes)> = self
+            .blocking
+            .by_key
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .cloned()
+            .collect();
         for k in keys {
             if !self.blocking.ready.contains(&k) {
                 self.blocking.ready.push(k);
@@ -177,7 +196,9 @@ impl Engine {
     /// client is blocked). The client must not be in `self.clients`.
     pub fn run_pending(&mut self, mut c: Box<Client>) {
         while c.blocked.is_none() && !c.close_after_reply && !self.shutdown_requested {
-            let Some(args) = c.pending.pop_front() else { break };
+            let Some(args) = c.pending.pop_front() else {
+                break;
+            };
             self.now_ms = crate::unix_ms();
             let reply = self.execute(&mut c, &args, Caller::Client);
             if c.blocked.is_none() {
@@ -211,10 +232,14 @@ impl Engine {
             rounds += 1;
             let ready = std::mem::take(&mut self.blocking.ready);
             for (db, key) in ready {
-                let Some(q) = self.blocking.by_key.get(&(db, key.clone())) else { continue };
+                let Some(q) = self.blocking.by_key.get(&(db, key.clone())) else {
+                    continue;
+                };
                 let waiting: Vec<ClientId> = q.iter().copied().collect();
                 for id in waiting {
-                    let Some(mut c) = self.clients.remove(&id) else { continue };
+                    let Some(mut c) = self.clients.remove(&id) else {
+                        continue;
+                    };
                     let Some(b) = c.blocked.as_ref() else {
                         self.clients.insert(id, c);
                         continue;
@@ -258,7 +283,9 @@ impl Engine {
                 break;
             }
             self.blocking.deadlines.remove(&(d, id));
-            let Some(mut c) = self.clients.remove(&id) else { continue };
+            let Some(mut c) = self.clients.remove(&id) else {
+                continue;
+            };
             let reply = c.blocked.as_ref().map(|b| b.timeout_reply.clone());
             self.forget_blocked(&mut c);
             if let Some(r) = reply {
@@ -271,7 +298,9 @@ impl Engine {
     /// CLIENT UNBLOCK: wakes a blocked client with its timeout reply, or
     /// with `-UNBLOCKED` if `error`. Returns false if it was not blocked.
     pub fn unblock_client(&mut self, id: ClientId, error: bool) -> bool {
-        let Some(mut c) = self.clients.remove(&id) else { return false };
+        let Some(mut c) = self.clients.remove(&id) else {
+            return false;
+        };
         let Some(b) = c.blocked.as_ref() else {
             self.clients.insert(id, c);
             return false;

@@ -43,23 +43,37 @@ pub struct Batch {
 
 impl Batch {
     pub fn new(cmds: Vec<Request>) -> Batch {
-        Batch { state: std::sync::atomic::AtomicU8::new(BATCH_PENDING), cmds }
+        Batch {
+            state: std::sync::atomic::AtomicU8::new(BATCH_PENDING),
+            cmds,
+        }
     }
 
     /// Claims the batch for `to` (TAKEN or CANCELLED); false if the other
     /// side already has it.
     pub fn claim(&self, to: u8) -> bool {
         use std::sync::atomic::Ordering;
-        self.state.compare_exchange(BATCH_PENDING, to, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.state
+            .compare_exchange(BATCH_PENDING, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 }
 
 /// Messages from network tasks to the engine thread.
 pub enum Msg {
     /// A new connection was accepted.
-    Connect { id: ClientId, addr: String, laddr: String, fd: i64, out: OutTx },
+    Connect {
+        id: ClientId,
+        addr: String,
+        laddr: String,
+        fd: i64,
+        out: OutTx,
+    },
     /// Commands parsed from one read, to run in order.
-    Batch { id: ClientId, batch: std::sync::Arc<Batch> },
+    Batch {
+        id: ClientId,
+        batch: std::sync::Arc<Batch>,
+    },
     /// The connection is gone.
     Disconnect { id: ClientId },
     /// Run a closure on the engine thread (tests, admin).

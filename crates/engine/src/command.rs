@@ -240,7 +240,9 @@ impl Cmd {
 
     /// Finds a subcommand by name, case-insensitively.
     pub fn find_sub(&self, name: &[u8]) -> Option<&Cmd> {
-        self.subs.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+        self.subs
+            .iter()
+            .find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
     /// Positions of the key arguments in `args`.
@@ -253,7 +255,11 @@ impl Cmd {
             return out;
         }
         let argc = args.len() as i32;
-        let last = if self.last_key < 0 { argc + self.last_key } else { self.last_key };
+        let last = if self.last_key < 0 {
+            argc + self.last_key
+        } else {
+            self.last_key
+        };
         let mut i = self.first_key;
         let step = self.key_step.max(1);
         while i <= last && i < argc {
@@ -344,7 +350,11 @@ impl CommandTable {
             }
             assert!(map.insert(c.name, c).is_none(), "command declared twice");
         }
-        CommandTable { count: names.len(), names, map }
+        CommandTable {
+            count: names.len(),
+            names,
+            map,
+        }
     }
 
     /// Finds a command by its name, case-insensitively, without allocating

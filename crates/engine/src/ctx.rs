@@ -101,7 +101,9 @@ impl<'a> Ctx<'a> {
     pub fn get_str(&mut self, key: &[u8]) -> Result<Option<&mut Str>, Reply> {
         match self.lookup(key) {
             None => Ok(None),
-            Some(Entry { val: Value::Str(s), .. }) => Ok(Some(s)),
+            Some(Entry {
+                val: Value::Str(s), ..
+            }) => Ok(Some(s)),
             #[allow(unreachable_patterns)]
             Some(_) => Err(errors::wrongtype()),
         }
@@ -111,7 +113,9 @@ impl<'a> Ctx<'a> {
     pub fn get_str_mut(&mut self, key: &[u8]) -> Result<Option<&mut Str>, Reply> {
         match self.lookup_write(key) {
             None => Ok(None),
-            Some(Entry { val: Value::Str(s), .. }) => Ok(Some(s)),
+            Some(Entry {
+                val: Value::Str(s), ..
+            }) => Ok(Some(s)),
             #[allow(unreachable_patterns)]
             Some(_) => Err(errors::wrongtype()),
         }

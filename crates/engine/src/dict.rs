@@ -27,7 +27,10 @@ struct Table<V> {
 
 impl<V> Table<V> {
     fn empty() -> Self {
-        Table { buckets: Vec::new(), used: 0 }
+        Table {
+            buckets: Vec::new(),
+            used: 0,
+        }
     }
 
     fn with_size(n: usize) -> Self {
@@ -99,7 +102,9 @@ impl<V> Dict<V> {
     /// ones) from the old table to the new one. Returns true if more work
     /// remains.
     pub fn rehash(&mut self, n: usize) -> bool {
-        let Some(mut idx) = self.rehash_idx else { return false };
+        let Some(mut idx) = self.rehash_idx else {
+            return false;
+        };
         let mut empty_visits = n * 10;
         let mut n = n;
         while n > 0 && self.t[0].used != 0 {

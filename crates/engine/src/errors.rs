@@ -39,7 +39,9 @@ pub fn invalid_expire(cmd: &str) -> Reply {
 }
 
 pub fn wrong_args(full_name: &str) -> Reply {
-    Reply::err(format!("ERR wrong number of arguments for '{full_name}' command"))
+    Reply::err(format!(
+        "ERR wrong number of arguments for '{full_name}' command"
+    ))
 }
 
 /// `ERR unknown subcommand 'x'. Try CMD HELP.`

@@ -106,18 +106,23 @@ impl Shared {
     /// Copies the configuration values the network tasks read.
     pub fn refresh(&self, cfg: &Config) {
         let r = Ordering::Relaxed;
-        self.busy_threshold_ms.store(cfg.get_i64("busy-reply-threshold") as u64, r);
-        self.proto_max_bulk_len.store(cfg.get_i64("proto-max-bulk-len"), r);
-        self.query_buf_limit.store(cfg.get_i64("client-query-buffer-limit") as u64, r);
+        self.busy_threshold_ms
+            .store(cfg.get_i64("busy-reply-threshold") as u64, r);
+        self.proto_max_bulk_len
+            .store(cfg.get_i64("proto-max-bulk-len"), r);
+        self.query_buf_limit
+            .store(cfg.get_i64("client-query-buffer-limit") as u64, r);
         self.maxclients.store(cfg.get_i64("maxclients") as u64, r);
         self.idle_timeout_s.store(cfg.get_i64("timeout") as u64, r);
-        self.auth_required.store(!cfg.get("requirepass").unwrap_or("").is_empty(), r);
+        self.auth_required
+            .store(!cfg.get("requirepass").unwrap_or("").is_empty(), r);
     }
 
     /// True while a script has run longer than the busy threshold.
     pub fn busy(&self) -> bool {
         let start = self.script_start_ms.load(Ordering::Acquire);
-        start != 0 && unix_ms().saturating_sub(start) >= self.busy_threshold_ms.load(Ordering::Relaxed)
+        start != 0
+            && unix_ms().saturating_sub(start) >= self.busy_threshold_ms.load(Ordering::Relaxed)
     }
 }
 
@@ -271,8 +276,9 @@ impl Engine {
         log::set_level(self.config.get("loglevel").unwrap_or("notice"));
         self.slowlog_threshold_us = self.config.get_i64("slowlog-log-slower-than");
         self.latency_threshold_ms = self.config.get_i64("latency-monitor-threshold");
-        self.notify_flags = cmd::parse_notify_flags(self.config.get("notify-keyspace-events").unwrap_or(""))
-            .unwrap_or(0);
+        self.notify_flags =
+            cmd::parse_notify_flags(self.config.get("notify-keyspace-events").unwrap_or(""))
+                .unwrap_or(0);
     }
 
     /// The engine thread's main loop: handles messages until SHUTDOWN or
@@ -317,7 +323,13 @@ impl Engine {
     /// Handles one message from a network task.
     pub fn handle(&mut self, m: Msg) {
         match m {
-            Msg::Connect { id, addr, laddr, fd, out } => {
+            Msg::Connect {
+                id,
+                addr,
+                laddr,
+                fd,
+                out,
+            } => {
                 let mut c = Client::new(id, unix_ms());
                 c.addr = addr;
                 c.laddr = laddr;
@@ -332,7 +344,9 @@ impl Engine {
                     // Answered with -BUSY by the network task meanwhile.
                     return;
                 }
-                let Some(mut c) = self.clients.remove(&id) else { return };
+                let Some(mut c) = self.clients.remove(&id) else {
+                    return;
+                };
                 let mut rest = batch.cmds.iter();
                 for args in rest.by_ref() {
                     self.now_ms = unix_ms();
@@ -407,8 +421,12 @@ impl Engine {
     /// Resolves `args` to a command or subcommand declaration.
     pub fn lookup(&self, args: &[Bytes]) -> Result<&'static Cmd, Reply> {
         let table = self.table;
-        let Some(name) = args.first() else { return Err(errors::unknown_command(args)) };
-        let Some(c) = table.get(name) else { return Err(errors::unknown_command(args)) };
+        let Some(name) = args.first() else {
+            return Err(errors::unknown_command(args));
+        };
+        let Some(c) = table.get(name) else {
+            return Err(errors::unknown_command(args));
+        };
         if c.has_subs() {
             if args.len() < 2 {
                 return Err(errors::wrong_args(&c.full_name));
@@ -493,11 +511,21 @@ impl Engine {
     }
 
     /// Runs a resolved command's handler, timing it for INFO commandstats.
-    pub fn call(&mut self, c: &mut Client, cmd: &'static Cmd, args: &[Bytes], caller: Caller) -> Reply {
+    pub fn call(
+        &mut self,
+        c: &mut Client,
+        cmd: &'static Cmd,
+        args: &[Bytes],
+        caller: Caller,
+    ) -> Reply {
         let start = Instant::now();
         self.depth += 1;
         let reply = {
-            let mut ctx = Ctx { eng: self, client: c, caller };
+            let mut ctx = Ctx {
+                eng: self,
+                client: c,
+                caller,
+            };
             (cmd.handler)(&mut ctx, args)
         };
         self.depth -= 1;
@@ -539,7 +567,10 @@ impl Engine {
         if self.watched_keys.is_empty() {
             return;
         }
-        let Some(ids) = self.watched_keys.get_mut(&(db, Bytes::copy_from_slice(key))) else {
+        let Some(ids) = self
+            .watched_keys
+            .get_mut(&(db, Bytes::copy_from_slice(key)))
+        else {
             return;
         };
         let exists = self.dbs.get(db).is_some_and(|d| d.dict.get(key).is_some());

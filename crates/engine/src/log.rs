@@ -29,7 +29,10 @@ pub fn set_level(name: &str) {
 
 /// Sends the log to a file instead of standard output (`logfile`).
 pub fn set_file(path: &str) -> std::io::Result<()> {
-    let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     if let Ok(mut g) = FILE.lock() {
         *g = Some(f);
     }
@@ -66,8 +69,9 @@ pub fn log(level: u8, msg: &str) {
     let secs = now.as_secs() as i64;
     let (y, m, d) = civil(secs.div_euclid(86400));
     let sod = secs.rem_euclid(86400);
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let mark = match level {
         DEBUG => '.',
         VERBOSE => '-',

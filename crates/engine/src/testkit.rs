@@ -28,12 +28,18 @@ impl TestEngine {
         let cfg = Config::default();
         let shared = Arc::new(Shared::new(&cfg));
         let eng = Engine::new(cfg, shared);
-        TestEngine { eng, client: Client::new(1, crate::unix_ms()) }
+        TestEngine {
+            eng,
+            client: Client::new(1, crate::unix_ms()),
+        }
     }
 
     /// Runs one command through the dispatch path as a network client would.
     pub fn cmd(&mut self, args: &[&str]) -> Reply {
-        let args: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        let args: Vec<Bytes> = args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
         self.eng.now_ms = crate::unix_ms();
         self.eng.execute(&mut self.client, &args, Caller::Client)
     }
@@ -55,12 +61,24 @@ mod tests {
     fn dispatch_errors_have_redis_texts() {
         let mut t = TestEngine::new();
         assert_eq!(t.raw(&["PING"]), "+PONG\r\n");
-        assert_eq!(t.raw(&["nosuch", "a", "b"]), "-ERR unknown command 'nosuch', with args beginning with: 'a' 'b' \r\n");
-        assert_eq!(t.raw(&["get"]), "-ERR wrong number of arguments for 'get' command\r\n");
+        assert_eq!(
+            t.raw(&["nosuch", "a", "b"]),
+            "-ERR unknown command 'nosuch', with args beginning with: 'a' 'b' \r\n"
+        );
+        assert_eq!(
+            t.raw(&["get"]),
+            "-ERR wrong number of arguments for 'get' command\r\n"
+        );
         assert_eq!(t.raw(&["SET", "k", "v"]), "+OK\r\n");
         assert_eq!(t.raw(&["get", "k"]), "$1\r\nv\r\n");
-        assert_eq!(t.raw(&["select", "16"]), "-ERR DB index is out of range\r\n");
-        assert_eq!(t.raw(&["hello", "4"]), "-NOPROTO unsupported protocol version\r\n");
+        assert_eq!(
+            t.raw(&["select", "16"]),
+            "-ERR DB index is out of range\r\n"
+        );
+        assert_eq!(
+            t.raw(&["hello", "4"]),
+            "-NOPROTO unsupported protocol version\r\n"
+        );
         assert!(t.raw(&["hello", "3"]).starts_with("%7\r\n"));
     }
 }

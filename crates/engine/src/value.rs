@@ -49,7 +49,10 @@ impl From<&[u8]> for SmallBytes {
         if b.len() <= Self::INLINE {
             let mut data = [0u8; 22];
             data[..b.len()].copy_from_slice(b);
-            SmallBytes::Inline { len: b.len() as u8, data }
+            SmallBytes::Inline {
+                len: b.len() as u8,
+                data,
+            }
         } else {
             SmallBytes::Heap(b.into())
         }
@@ -233,7 +236,11 @@ mod tests {
     #[test]
     fn values_stay_small() {
         assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
-        assert!(std::mem::size_of::<Value>() <= 32, "{}", std::mem::size_of::<Value>());
+        assert!(
+            std::mem::size_of::<Value>() <= 32,
+            "{}",
+            std::mem::size_of::<Value>()
+        );
     }
 
     #[test]

@@ -78,14 +78,22 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
 /// Formats `d` like C's `printf("%.<prec>g", d)`.
 pub fn fmt_g(d: f64, prec: usize) -> String {
     if d.is_nan() {
-        return if d.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if d.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if d.is_infinite() {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
     let p = if prec == 0 { 1 } else { prec };
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let e = format!("{:.*e}", p - 1, d);
     let (mant, exp) = match e.split_once('e') {

@@ -26,7 +26,10 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { max_bulk_len: 512 * 1024 * 1024, unauthenticated: false }
+        ParseLimits {
+            max_bulk_len: 512 * 1024 * 1024,
+            unauthenticated: false,
+        }
     }
 }
 
@@ -187,8 +190,8 @@ fn parse_inline(buf: &mut BytesMut) -> Result<Option<Request>, ParseError> {
     if end > 0 && buf[end - 1] == b'\r' {
         end -= 1;
     }
-    let args = split_args(&buf[..end])
-        .ok_or_else(|| ParseError::new("unbalanced quotes in request"))?;
+    let args =
+        split_args(&buf[..end]).ok_or_else(|| ParseError::new("unbalanced quotes in request"))?;
     buf.advance(nl + 1);
     Ok(Some(args.into_iter().map(Bytes::from).collect()))
 }
@@ -235,7 +238,8 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     && hex_val(line[i + 2]).is_some()
                     && hex_val(line[i + 3]).is_some()
                 {
-                    let h = hex_val(line[i + 2]).unwrap_or(0) * 16 + hex_val(line[i + 3]).unwrap_or(0);
+                    let h =
+                        hex_val(line[i + 2]).unwrap_or(0) * 16 + hex_val(line[i + 3]).unwrap_or(0);
                     cur.push(h);
                     i += 3;
                 } else if line[i] == b'\\' && i + 1 < n {
@@ -327,31 +331,66 @@ mod tests {
     #[test]
     fn inline_commands_and_quotes() {
         let r = p(b"SET k \"a b\\x41\\n\" 'c\\'d'\r\nPING\n\r\n").unwrap();
-        assert_eq!(r[0], vec![Bytes::from("SET"), Bytes::from("k"), Bytes::from("a bA\n"), Bytes::from("c'd")]);
+        assert_eq!(
+            r[0],
+            vec![
+                Bytes::from("SET"),
+                Bytes::from("k"),
+                Bytes::from("a bA\n"),
+                Bytes::from("c'd")
+            ]
+        );
         assert_eq!(r[1], vec![Bytes::from("PING")]);
         assert_eq!(r.len(), 2);
-        assert_eq!(p(b"SET \"abc\r\n").unwrap_err().0, "ERR Protocol error: unbalanced quotes in request");
-        assert_eq!(p(b"SET \"a\"b\r\n").unwrap_err().0, "ERR Protocol error: unbalanced quotes in request");
+        assert_eq!(
+            p(b"SET \"abc\r\n").unwrap_err().0,
+            "ERR Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            p(b"SET \"a\"b\r\n").unwrap_err().0,
+            "ERR Protocol error: unbalanced quotes in request"
+        );
     }
 
     #[test]
     fn malformed_input_gets_redis_texts() {
-        assert_eq!(p(b"*3000000000\r\n").unwrap_err().0, "ERR Protocol error: invalid multibulk length");
-        assert_eq!(p(b"*x\r\n").unwrap_err().0, "ERR Protocol error: invalid multibulk length");
-        assert_eq!(p(b"*1\r\nfoo\r\n").unwrap_err().0, "ERR Protocol error: expected '$', got 'f'");
-        assert_eq!(p(b"*1\r\n$-1\r\n").unwrap_err().0, "ERR Protocol error: invalid bulk length");
-        assert_eq!(p(b"*1\r\n$600000000\r\n").unwrap_err().0, "ERR Protocol error: invalid bulk length");
+        assert_eq!(
+            p(b"*3000000000\r\n").unwrap_err().0,
+            "ERR Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            p(b"*x\r\n").unwrap_err().0,
+            "ERR Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            p(b"*1\r\nfoo\r\n").unwrap_err().0,
+            "ERR Protocol error: expected '$', got 'f'"
+        );
+        assert_eq!(
+            p(b"*1\r\n$-1\r\n").unwrap_err().0,
+            "ERR Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            p(b"*1\r\n$600000000\r\n").unwrap_err().0,
+            "ERR Protocol error: invalid bulk length"
+        );
         // A huge but legal count is accepted and waits for data without allocating it.
         assert_eq!(p(b"*2147483647\r\n").unwrap().len(), 0);
         let big = vec![b'a'; PROTO_INLINE_MAX_SIZE + 1];
-        assert_eq!(p(&big).unwrap_err().0, "ERR Protocol error: too big inline request");
+        assert_eq!(
+            p(&big).unwrap_err().0,
+            "ERR Protocol error: too big inline request"
+        );
         assert!(p(b"*-1\r\n*0\r\n").unwrap().is_empty());
     }
 
     #[test]
     fn nul_byte_ends_an_inline_line() {
         assert!(p(b"\0\n").unwrap().is_empty());
-        assert_eq!(p(b"PING\0junk\r\n").unwrap(), vec![vec![Bytes::from("PING")]]);
+        assert_eq!(
+            p(b"PING\0junk\r\n").unwrap(),
+            vec![vec![Bytes::from("PING")]]
+        );
         // Every byte value alone on a line terminates (no endless split).
         for b in 0..=255u8 {
             let _ = p(&[b, b'\n']);
@@ -361,7 +400,8 @@ mod tests {
     #[test]
     fn arbitrary_bytes_never_panic() {
         // A cheap deterministic fuzz: every prefix of a mixed buffer.
-        let seed = b"*2\r\n$3\r\nGET\r\n$-5\r\n*\r\n$\r\n\"'\\x\r\n*1\r\n$99999999999999999999\r\n\0\xff";
+        let seed =
+            b"*2\r\n$3\r\nGET\r\n$-5\r\n*\r\n$\r\n\"'\\x\r\n*1\r\n$99999999999999999999\r\n\0\xff";
         for i in 0..seed.len() {
             for j in i..seed.len() {
                 let _ = p(&seed[i..j]);

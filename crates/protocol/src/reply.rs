@@ -100,7 +100,10 @@ fn put_line(out: &mut Vec<u8>, prefix: u8, s: &[u8]) {
     // A status or error line can never carry CR/LF: replace them as Redis
     // does for error strings coming from scripts.
     if memchr::memchr2(b'\r', b'\n', s).is_some() {
-        out.extend(s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        out.extend(
+            s.iter()
+                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+        );
     } else {
         out.extend_from_slice(s);
     }
@@ -229,6 +232,9 @@ mod tests {
     #[test]
     fn error_lines_never_break_the_stream() {
         assert_eq!(enc(&Reply::err("ERR a\r\nb"), 2), "-ERR a  b\r\n");
-        assert_eq!(Reply::err("WRONGTYPE x").error_code(), Some(&b"WRONGTYPE"[..]));
+        assert_eq!(
+            Reply::err("WRONGTYPE x").error_code(),
+            Some(&b"WRONGTYPE"[..])
+        );
     }
 }

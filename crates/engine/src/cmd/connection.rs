@@ -12,12 +12,28 @@ use crate::errors;
 pub fn register(v: &mut Vec<Cmd>) {
     let g = "connection";
     v.push(
-        Cmd::new("ping", -1, "fast", (0, 0, 0), g, "Returns the server's liveliness response.", ping)
-            .syntax("[message]"),
+        Cmd::new(
+            "ping",
+            -1,
+            "fast",
+            (0, 0, 0),
+            g,
+            "Returns the server's liveliness response.",
+            ping,
+        )
+        .syntax("[message]"),
     );
     v.push(
-        Cmd::new("echo", 2, "fast", (0, 0, 0), g, "Returns the given string.", echo)
-            .syntax("message"),
+        Cmd::new(
+            "echo",
+            2,
+            "fast",
+            (0, 0, 0),
+            g,
+            "Returns the given string.",
+            echo,
+        )
+        .syntax("message"),
     );
     v.push(Cmd::new(
         "quit",
@@ -113,7 +129,11 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     ctx.client.reply_mode = ReplyMode::On;
     ctx.client.no_evict = false;
     ctx.client.no_touch = false;
-    ctx.client.authenticated = !ctx.eng.shared.auth_required.load(std::sync::atomic::Ordering::Relaxed);
+    ctx.client.authenticated = !ctx
+        .eng
+        .shared
+        .auth_required
+        .load(std::sync::atomic::Ordering::Relaxed);
     let _ = id;
     Reply::status("RESET")
 }

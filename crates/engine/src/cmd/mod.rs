@@ -48,14 +48,24 @@ pub fn all() -> Vec<Cmd> {
 pub fn allowed_in_pubsub_context(cmd: &Cmd) -> bool {
     matches!(
         cmd.full_name.as_str(),
-        "ping" | "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe"
-            | "sunsubscribe" | "quit" | "reset"
+        "ping"
+            | "subscribe"
+            | "unsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ssubscribe"
+            | "sunsubscribe"
+            | "quit"
+            | "reset"
     )
 }
 
 /// Commands that run immediately even inside MULTI instead of being queued.
 pub fn runs_inside_multi(cmd: &Cmd) -> bool {
-    matches!(cmd.full_name.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        cmd.full_name.as_str(),
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 /// Queue-time checks for a command inside MULTI; `Some(error)` rejects it

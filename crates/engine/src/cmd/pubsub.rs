@@ -126,9 +126,13 @@ impl PubSub {
     }
 
     fn unsubscribe(&mut self, id: ClientId, k: Kind, ch: &Bytes) -> bool {
-        let Some(subs) = self.clients.get_mut(&id) else { return false };
+        let Some(subs) = self.clients.get_mut(&id) else {
+            return false;
+        };
         let list = subs.list(k);
-        let Some(pos) = list.iter().position(|c| c == ch) else { return false };
+        let Some(pos) = list.iter().position(|c| c == ch) else {
+            return false;
+        };
         list.remove(pos);
         let m = self.map(k);
         if let Some(v) = m.get_mut(ch) {
@@ -167,24 +171,190 @@ impl PubSub {
 pub fn register(v: &mut Vec<Cmd>) {
     let g = "pubsub";
     let f = "pubsub noscript loading stale";
-    v.push(Cmd::new("subscribe", -2, f, (0, 0, 0), g, "Listens for messages published to channels.", subscribe).syntax("channel [channel ...]").since("2.0.0"));
-    v.push(Cmd::new("unsubscribe", -1, f, (0, 0, 0), g, "Stops listening to messages posted to channels.", unsubscribe).syntax("[channel [channel ...]]").since("2.0.0"));
-    v.push(Cmd::new("psubscribe", -2, f, (0, 0, 0), g, "Listens for messages published to channels that match one or more patterns.", psubscribe).syntax("pattern [pattern ...]").since("2.0.0"));
-    v.push(Cmd::new("punsubscribe", -1, f, (0, 0, 0), g, "Stops listening to messages published to channels that match one or more patterns.", punsubscribe).syntax("[pattern [pattern ...]]").since("2.0.0"));
-    v.push(Cmd::new("ssubscribe", -2, f, (1, -1, 1), g, "Listens for messages published to shard channels.", ssubscribe).syntax("shardchannel [shardchannel ...]").since("7.0.0"));
-    v.push(Cmd::new("sunsubscribe", -1, f, (1, -1, 1), g, "Stops listening to messages posted to shard channels.", sunsubscribe).syntax("[shardchannel [shardchannel ...]]").since("7.0.0"));
-    v.push(Cmd::new("publish", 3, "pubsub loading stale fast may_replicate", (0, 0, 0), g, "Posts a message to a channel.", publish).syntax("channel message").since("2.0.0"));
-    v.push(Cmd::new("spublish", 3, "pubsub loading stale fast may_replicate", (1, 1, 1), g, "Post a message to a shard channel", spublish).syntax("shardchannel message").since("7.0.0"));
+    v.push(
+        Cmd::new(
+            "subscribe",
+            -2,
+            f,
+            (0, 0, 0),
+            g,
+            "Listens for messages published to channels.",
+            subscribe,
+        )
+        .syntax("channel [channel ...]")
+        .since("2.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "unsubscribe",
+            -1,
+            f,
+            (0, 0, 0),
+            g,
+            "Stops listening to messages posted to channels.",
+            unsubscribe,
+        )
+        .syntax("[channel [channel ...]]")
+        .since("2.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "psubscribe",
+            -2,
+            f,
+            (0, 0, 0),
+            g,
+            "Listens for messages published to channels that match one or more patterns.",
+            psubscribe,
+        )
+        .syntax("pattern [pattern ...]")
+        .since("2.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "punsubscribe",
+            -1,
+            f,
+            (0, 0, 0),
+            g,
+            "Stops listening to messages published to channels that match one or more patterns.",
+            punsubscribe,
+        )
+        .syntax("[pattern [pattern ...]]")
+        .since("2.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "ssubscribe",
+            -2,
+            f,
+            (1, -1, 1),
+            g,
+            "Listens for messages published to shard channels.",
+            ssubscribe,
+        )
+        .syntax("shardchannel [shardchannel ...]")
+        .since("7.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "sunsubscribe",
+            -1,
+            f,
+            (1, -1, 1),
+            g,
+            "Stops listening to messages posted to shard channels.",
+            sunsubscribe,
+        )
+        .syntax("[shardchannel [shardchannel ...]]")
+        .since("7.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "publish",
+            3,
+            "pubsub loading stale fast may_replicate",
+            (0, 0, 0),
+            g,
+            "Posts a message to a channel.",
+            publish,
+        )
+        .syntax("channel message")
+        .since("2.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "spublish",
+            3,
+            "pubsub loading stale fast may_replicate",
+            (1, 1, 1),
+            g,
+            "Post a message to a shard channel",
+            spublish,
+        )
+        .syntax("shardchannel message")
+        .since("7.0.0"),
+    );
     let sf = "pubsub loading stale";
     v.push(
-        Cmd::new("pubsub", -2, "", (0, 0, 0), g, "A container for Pub/Sub commands.", help)
-            .since("2.8.0")
-            .sub(Cmd::new("channels", -2, sf, (0, 0, 0), g, "Returns the active channels.", channels).syntax("[pattern]"))
-            .sub(Cmd::new("numsub", -2, sf, (0, 0, 0), g, "Returns a count of subscribers to channels.", numsub).syntax("[channel [channel ...]]"))
-            .sub(Cmd::new("numpat", 2, sf, (0, 0, 0), g, "Returns a count of unique pattern subscriptions.", numpat))
-            .sub(Cmd::new("shardchannels", -2, sf, (0, 0, 0), g, "Returns the active shard channels.", shardchannels).syntax("[pattern]").since("7.0.0"))
-            .sub(Cmd::new("shardnumsub", -2, sf, (0, 0, 0), g, "Returns the count of subscribers of shard channels.", shardnumsub).syntax("[shardchannel [shardchannel ...]]").since("7.0.0"))
-            .sub(Cmd::new("help", 2, "loading stale", (0, 0, 0), g, "Returns helpful text about the different subcommands.", help)),
+        Cmd::new(
+            "pubsub",
+            -2,
+            "",
+            (0, 0, 0),
+            g,
+            "A container for Pub/Sub commands.",
+            help,
+        )
+        .since("2.8.0")
+        .sub(
+            Cmd::new(
+                "channels",
+                -2,
+                sf,
+                (0, 0, 0),
+                g,
+                "Returns the active channels.",
+                channels,
+            )
+            .syntax("[pattern]"),
+        )
+        .sub(
+            Cmd::new(
+                "numsub",
+                -2,
+                sf,
+                (0, 0, 0),
+                g,
+                "Returns a count of subscribers to channels.",
+                numsub,
+            )
+            .syntax("[channel [channel ...]]"),
+        )
+        .sub(Cmd::new(
+            "numpat",
+            2,
+            sf,
+            (0, 0, 0),
+            g,
+            "Returns a count of unique pattern subscriptions.",
+            numpat,
+        ))
+        .sub(
+            Cmd::new(
+                "shardchannels",
+                -2,
+                sf,
+                (0, 0, 0),
+                g,
+                "Returns the active shard channels.",
+                shardchannels,
+            )
+            .syntax("[pattern]")
+            .since("7.0.0"),
+        )
+        .sub(
+            Cmd::new(
+                "shardnumsub",
+                -2,
+                sf,
+                (0, 0, 0),
+                g,
+                "Returns the count of subscribers of shard channels.",
+                shardnumsub,
+            )
+            .syntax("[shardchannel [shardchannel ...]]")
+            .since("7.0.0"),
+        )
+        .sub(Cmd::new(
+            "help",
+            2,
+            "loading stale",
+            (0, 0, 0),
+            g,
+            "Returns helpful text about the different subcommands.",
+            help,
+        )),
     );
 }
 
@@ -210,7 +380,11 @@ fn do_subscribe(ctx: &mut Ctx<'_>, args: &[Bytes], k: Kind) -> Reply {
     for ch in &args[1..] {
         ctx.eng.pubsub.subscribe(id, k, ch);
         let n = ctx.eng.pubsub.count(id, k);
-        msgs.push(push(vec![Reply::bulk(k.sub_word()), Reply::Bulk(ch.clone()), Reply::Int(n as i64)]));
+        msgs.push(push(vec![
+            Reply::bulk(k.sub_word()),
+            Reply::Bulk(ch.clone()),
+            Reply::Int(n as i64),
+        ]));
     }
     sync_count(ctx);
     encode_all(ctx.client.resp, &msgs)
@@ -218,17 +392,28 @@ fn do_subscribe(ctx: &mut Ctx<'_>, args: &[Bytes], k: Kind) -> Reply {
 
 fn do_unsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes], k: Kind) -> Reply {
     let id = ctx.client.id;
-    let targets: Vec<Bytes> =
-        if args.len() > 1 { args[1..].to_vec() } else { ctx.eng.pubsub.subscribed(id, k) };
+    let targets: Vec<Bytes> = if args.len() > 1 {
+        args[1..].to_vec()
+    } else {
+        ctx.eng.pubsub.subscribed(id, k)
+    };
     let mut msgs = Vec::new();
     for ch in &targets {
         ctx.eng.pubsub.unsubscribe(id, k, ch);
         let n = ctx.eng.pubsub.count(id, k);
-        msgs.push(push(vec![Reply::bulk(k.unsub_word()), Reply::Bulk(ch.clone()), Reply::Int(n as i64)]));
+        msgs.push(push(vec![
+            Reply::bulk(k.unsub_word()),
+            Reply::Bulk(ch.clone()),
+            Reply::Int(n as i64),
+        ]));
     }
     if targets.is_empty() {
         let n = ctx.eng.pubsub.count(id, k);
-        msgs.push(push(vec![Reply::bulk(k.unsub_word()), Reply::Null, Reply::Int(n as i64)]));
+        msgs.push(push(vec![
+            Reply::bulk(k.unsub_word()),
+            Reply::Null,
+            Reply::Int(n as i64),
+        ]));
     }
     sync_count(ctx);
     encode_all(ctx.client.resp, &msgs)
@@ -280,10 +465,18 @@ pub fn publish_message(
 ) -> usize {
     let mut n = 0;
     let ch = Bytes::copy_from_slice(channel);
-    let map = if shard { &eng.pubsub.shard } else { &eng.pubsub.channels };
+    let map = if shard {
+        &eng.pubsub.shard
+    } else {
+        &eng.pubsub.channels
+    };
     if let Some(ids) = map.get(&ch).cloned() {
         let word: &[u8] = if shard { b"smessage" } else { b"message" };
-        let m = push(vec![Reply::bulk(word), Reply::Bulk(ch.clone()), Reply::bulk(msg)]);
+        let m = push(vec![
+            Reply::bulk(word),
+            Reply::Bulk(ch.clone()),
+            Reply::bulk(msg),
+        ]);
         for id in ids {
             deliver(eng, current.as_deref_mut(), id, &m);
             n += 1;
@@ -347,7 +540,10 @@ fn shardchannels(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 fn numsub_of(map: &HashMap<Bytes, Vec<ClientId>>, args: &[Bytes]) -> Reply {
     let mut v = Vec::new();
     for ch in &args[2..] {
-        v.push((Reply::Bulk(ch.clone()), Reply::Int(map.get(ch).map(|x| x.len()).unwrap_or(0) as i64)));
+        v.push((
+            Reply::Bulk(ch.clone()),
+            Reply::Int(map.get(ch).map(|x| x.len()).unwrap_or(0) as i64),
+        ));
     }
     Reply::Map(v)
 }
@@ -384,7 +580,12 @@ fn help(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         "HELP",
         "    Prints this help.",
     ];
-    Reply::Array(lines.iter().map(|l| Reply::Status(Bytes::from_static(l.as_bytes()))).collect())
+    Reply::Array(
+        lines
+            .iter()
+            .map(|l| Reply::Status(Bytes::from_static(l.as_bytes())))
+            .collect(),
+    )
 }
 
 /// Drops a departing client's subscriptions.
@@ -484,7 +685,12 @@ pub fn notify_flags_to_string(f: u32) -> String {
             }
         }
     }
-    for (bit, c) in [(notify::KEYSPACE, 'K'), (notify::KEYEVENT, 'E'), (notify::KEY_MISS, 'm'), (notify::NEW, 'n')] {
+    for (bit, c) in [
+        (notify::KEYSPACE, 'K'),
+        (notify::KEYEVENT, 'E'),
+        (notify::KEY_MISS, 'm'),
+        (notify::NEW, 'n'),
+    ] {
         if f & bit != 0 {
             s.push(c);
         }
@@ -506,19 +712,34 @@ mod tests {
         );
         assert!(t.raw(&["get", "x"]).starts_with("-ERR Can't execute 'get'"));
         assert_eq!(t.raw(&["ping"]), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
-        assert!(t.raw(&["publish", "a", "hi"]).starts_with("-ERR Can't execute 'publish'"));
+        assert!(t
+            .raw(&["publish", "a", "hi"])
+            .starts_with("-ERR Can't execute 'publish'"));
         assert_eq!(
             t.raw(&["unsubscribe"]),
             "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n"
         );
-        assert_eq!(t.raw(&["unsubscribe"]), "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n");
+        assert_eq!(
+            t.raw(&["unsubscribe"]),
+            "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n"
+        );
     }
 
     #[test]
     fn notify_flags_round_trip() {
-        assert_eq!(parse_notify_flags("KEA").map(notify_flags_to_string).as_deref(), Some("AKE"));
+        assert_eq!(
+            parse_notify_flags("KEA")
+                .map(notify_flags_to_string)
+                .as_deref(),
+            Some("AKE")
+        );
         assert_eq!(parse_notify_flags("g$"), Some(0));
-        assert_eq!(parse_notify_flags("Kx").map(notify_flags_to_string).as_deref(), Some("xK"));
+        assert_eq!(
+            parse_notify_flags("Kx")
+                .map(notify_flags_to_string)
+                .as_deref(),
+            Some("xK")
+        );
         assert_eq!(parse_notify_flags("Q"), None);
     }
 }

@@ -24,38 +24,148 @@ pub fn register(v: &mut Vec<Cmd>) {
     let run = "noscript skip_monitor may_replicate no_mandatory_keys stale";
     let run_ro = "noscript skip_monitor no_mandatory_keys stale readonly";
     v.push(
-        Cmd::new("eval", -3, run, (0, 0, 0), g, "Executes a server-side Lua script.", eval)
-            .keys_fn(eval_keys)
-            .syntax("script numkeys [key [key ...]] [arg [arg ...]]")
+        Cmd::new(
+            "eval",
+            -3,
+            run,
+            (0, 0, 0),
+            g,
+            "Executes a server-side Lua script.",
+            eval,
+        )
+        .keys_fn(eval_keys)
+        .syntax("script numkeys [key [key ...]] [arg [arg ...]]")
+        .since("2.6.0"),
+    );
+    v.push(
+        Cmd::new(
+            "evalsha",
+            -3,
+            run,
+            (0, 0, 0),
+            g,
+            "Executes a server-side Lua script by SHA1 digest.",
+            evalsha,
+        )
+        .keys_fn(eval_keys)
+        .syntax("sha1 numkeys [key [key ...]] [arg [arg ...]]")
+        .since("2.6.0"),
+    );
+    v.push(
+        Cmd::new(
+            "eval_ro",
+            -3,
+            run_ro,
+            (0, 0, 0),
+            g,
+            "Executes a read-only server-side Lua script.",
+            eval_ro,
+        )
+        .keys_fn(eval_keys)
+        .syntax("script numkeys [key [key ...]] [arg [arg ...]]")
+        .since("7.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "evalsha_ro",
+            -3,
+            run_ro,
+            (0, 0, 0),
+            g,
+            "Executes a read-only server-side Lua script by SHA1 digest.",
+            evalsha_ro,
+        )
+        .keys_fn(eval_keys)
+        .syntax("sha1 numkeys [key [key ...]] [arg [arg ...]]")
+        .since("7.0.0"),
+    );
+    v.push(
+        Cmd::new(
+            "script",
+            -2,
+            "",
+            (0, 0, 0),
+            g,
+            "A container for Lua scripts management commands.",
+            script_help,
+        )
+        .since("2.6.0")
+        .sub(
+            Cmd::new(
+                "load",
+                3,
+                "noscript stale",
+                (0, 0, 0),
+                g,
+                "Loads a server-side Lua script to the script cache.",
+                script_load,
+            )
+            .syntax("script")
             .since("2.6.0"),
-    );
-    v.push(
-        Cmd::new("evalsha", -3, run, (0, 0, 0), g, "Executes a server-side Lua script by SHA1 digest.", evalsha)
-            .keys_fn(eval_keys)
-            .syntax("sha1 numkeys [key [key ...]] [arg [arg ...]]")
+        )
+        .sub(
+            Cmd::new(
+                "exists",
+                -3,
+                "noscript stale",
+                (0, 0, 0),
+                g,
+                "Determines whether server-side Lua scripts exist in the script cache.",
+                script_exists,
+            )
+            .syntax("sha1 [sha1 ...]")
             .since("2.6.0"),
-    );
-    v.push(
-        Cmd::new("eval_ro", -3, run_ro, (0, 0, 0), g, "Executes a read-only server-side Lua script.", eval_ro)
-            .keys_fn(eval_keys)
-            .syntax("script numkeys [key [key ...]] [arg [arg ...]]")
-            .since("7.0.0"),
-    );
-    v.push(
-        Cmd::new("evalsha_ro", -3, run_ro, (0, 0, 0), g, "Executes a read-only server-side Lua script by SHA1 digest.", evalsha_ro)
-            .keys_fn(eval_keys)
-            .syntax("sha1 numkeys [key [key ...]] [arg [arg ...]]")
-            .since("7.0.0"),
-    );
-    v.push(
-        Cmd::new("script", -2, "", (0, 0, 0), g, "A container for Lua scripts management commands.", script_help)
-            .since("2.6.0")
-            .sub(Cmd::new("load", 3, "noscript stale", (0, 0, 0), g, "Loads a server-side Lua script to the script cache.", script_load).syntax("script").since("2.6.0"))
-            .sub(Cmd::new("exists", -3, "noscript stale", (0, 0, 0), g, "Determines whether server-side Lua scripts exist in the script cache.", script_exists).syntax("sha1 [sha1 ...]").since("2.6.0"))
-            .sub(Cmd::new("flush", -2, "noscript may_replicate", (0, 0, 0), g, "Removes all server-side Lua scripts from the script cache.", script_flush).syntax("[ASYNC | SYNC]").since("2.6.0"))
-            .sub(Cmd::new("kill", 2, "noscript allow_busy", (0, 0, 0), g, "Terminates a server-side Lua script during execution.", script_kill).since("2.6.0"))
-            .sub(Cmd::new("debug", 3, "noscript", (0, 0, 0), g, "Sets the debug mode of server-side Lua scripts.", script_debug).syntax("YES | SYNC | NO").since("3.2.0"))
-            .sub(Cmd::new("help", 2, "loading stale", (0, 0, 0), g, "Returns helpful text about the different subcommands.", script_help).since("5.0.0")),
+        )
+        .sub(
+            Cmd::new(
+                "flush",
+                -2,
+                "noscript may_replicate",
+                (0, 0, 0),
+                g,
+                "Removes all server-side Lua scripts from the script cache.",
+                script_flush,
+            )
+            .syntax("[ASYNC | SYNC]")
+            .since("2.6.0"),
+        )
+        .sub(
+            Cmd::new(
+                "kill",
+                2,
+                "noscript allow_busy",
+                (0, 0, 0),
+                g,
+                "Terminates a server-side Lua script during execution.",
+                script_kill,
+            )
+            .since("2.6.0"),
+        )
+        .sub(
+            Cmd::new(
+                "debug",
+                3,
+                "noscript",
+                (0, 0, 0),
+                g,
+                "Sets the debug mode of server-side Lua scripts.",
+                script_debug,
+            )
+            .syntax("YES | SYNC | NO")
+            .since("3.2.0"),
+        )
+        .sub(
+            Cmd::new(
+                "help",
+                2,
+                "loading stale",
+                (0, 0, 0),
+                g,
+                "Returns helpful text about the different subcommands.",
+                script_help,
+            )
+            .since("5.0.0"),
+        ),
     );
 }
 
@@ -94,7 +204,12 @@ impl<'a> ScriptHost<'a> {
         client.resp = 2;
         client.user = caller.user.clone();
         client.no_touch = caller.no_touch;
-        ScriptHost { eng, client, flags: ScriptFlags::EVAL_COMPAT, wrote: false }
+        ScriptHost {
+            eng,
+            client,
+            flags: ScriptFlags::EVAL_COMPAT,
+            wrote: false,
+        }
     }
 }
 
@@ -103,7 +218,9 @@ impl Host for ScriptHost<'_> {
         if let Ok(cmd) = self.eng.lookup(args) {
             if cmd.arity_ok(args.len()) && !cmd.is(flags::NOSCRIPT) {
                 if opts.read_only && cmd.is(flags::WRITE | flags::MAY_REPLICATE) {
-                    let e = Reply::err_static("ERR Write commands are not allowed from read-only scripts.");
+                    let e = Reply::err_static(
+                        "ERR Write commands are not allowed from read-only scripts.",
+                    );
                     self.eng.cmdstats[cmd.id].rejected += 1;
                     self.eng.count_error(&e);
                     return e;
@@ -124,7 +241,9 @@ impl Host for ScriptHost<'_> {
     fn acl_check_cmd(&mut self, args: &[Bytes]) -> Result<bool, Reply> {
         match self.eng.lookup(args) {
             Ok(_) => Ok(true),
-            Err(_) => Err(Reply::err_static("ERR Invalid command passed to redis.acl_check_cmd()")),
+            Err(_) => Err(Reply::err_static(
+                "ERR Invalid command passed to redis.acl_check_cmd()",
+            )),
         }
     }
 
@@ -140,7 +259,9 @@ impl Host for ScriptHost<'_> {
 
     fn interrupt(&mut self) -> Option<Reply> {
         if self.eng.shared.script_kill.swap(false, Ordering::AcqRel) {
-            return Some(Reply::err_static("ERR Script killed by user with SCRIPT KILL..."));
+            return Some(Reply::err_static(
+                "ERR Script killed by user with SCRIPT KILL...",
+            ));
         }
         None
     }
@@ -154,7 +275,8 @@ impl Host for ScriptHost<'_> {
         sh.script_kill.store(false, Ordering::Release);
         sh.script_wrote.store(false, Ordering::Release);
         sh.script_is_function.store(false, Ordering::Release);
-        sh.script_start_ms.store(crate::unix_ms().max(1), Ordering::Release);
+        sh.script_start_ms
+            .store(crate::unix_ms().max(1), Ordering::Release);
         Ok(())
     }
 
@@ -264,7 +386,12 @@ fn script_help(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         "HELP",
         "    Prints this help.",
     ];
-    Reply::Array(lines.iter().map(|l| Reply::Status(Bytes::from_static(l.as_bytes()))).collect())
+    Reply::Array(
+        lines
+            .iter()
+            .map(|l| Reply::Status(Bytes::from_static(l.as_bytes())))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -275,7 +402,13 @@ mod tests {
     fn eval_runs_commands_through_dispatch() {
         let mut t = TestEngine::new();
         assert_eq!(
-            t.raw(&["eval", "redis.call('set', KEYS[1], ARGV[1]); return redis.call('get', KEYS[1])", "1", "name", "Alice"]),
+            t.raw(&[
+                "eval",
+                "redis.call('set', KEYS[1], ARGV[1]); return redis.call('get', KEYS[1])",
+                "1",
+                "name",
+                "Alice"
+            ]),
             "$5\r\nAlice\r\n"
         );
         let sha = match t.cmd(&["script", "load", "return redis.call('incr', KEYS[1])"]) {
@@ -284,27 +417,49 @@ mod tests {
         };
         assert_eq!(t.raw(&["evalsha", &sha, "1", "n"]), ":1\r\n");
         assert_eq!(t.raw(&["evalsha", &sha, "1", "n"]), ":2\r\n");
-        assert_eq!(t.raw(&["script", "exists", &sha, "ffff"]), "*2\r\n:1\r\n:0\r\n");
+        assert_eq!(
+            t.raw(&["script", "exists", &sha, "ffff"]),
+            "*2\r\n:1\r\n:0\r\n"
+        );
         assert_eq!(t.raw(&["script", "flush"]), "+OK\r\n");
-        assert_eq!(t.raw(&["evalsha", &sha, "1", "n"]), "-NOSCRIPT No matching script. Please use EVAL.\r\n");
-        assert_eq!(t.raw(&["script", "kill"]), "-NOTBUSY No scripts in execution right now.\r\n");
+        assert_eq!(
+            t.raw(&["evalsha", &sha, "1", "n"]),
+            "-NOSCRIPT No matching script. Please use EVAL.\r\n"
+        );
+        assert_eq!(
+            t.raw(&["script", "kill"]),
+            "-NOTBUSY No scripts in execution right now.\r\n"
+        );
     }
 
     #[test]
     fn read_only_and_noscript_gates() {
         let mut t = TestEngine::new();
         let r = t.raw(&["eval_ro", "return redis.call('set', KEYS[1], 1)", "1", "k"]);
-        assert!(r.starts_with("-ERR Write commands are not allowed from read-only scripts."), "{r}");
+        assert!(
+            r.starts_with("-ERR Write commands are not allowed from read-only scripts."),
+            "{r}"
+        );
         let r = t.raw(&["eval", "return redis.call('eval', 'return 1', 0)", "0"]);
-        assert!(r.starts_with("-ERR This Redis command is not allowed from script"), "{r}");
+        assert!(
+            r.starts_with("-ERR This Redis command is not allowed from script"),
+            "{r}"
+        );
         let r = t.raw(&["eval", "return redis.call('nosuch')", "0"]);
-        assert!(r.starts_with("-ERR Unknown Redis command called from script"), "{r}");
+        assert!(
+            r.starts_with("-ERR Unknown Redis command called from script"),
+            "{r}"
+        );
     }
 
     #[test]
     fn select_inside_script_does_not_leak() {
         let mut t = TestEngine::new();
-        t.cmd(&["eval", "redis.call('select', 9); return redis.call('set', 'x', 1)", "0"]);
+        t.cmd(&[
+            "eval",
+            "redis.call('select', 9); return redis.call('set', 'x', 1)",
+            "0",
+        ]);
         assert_eq!(t.raw(&["get", "x"]), "$-1\r\n");
         t.cmd(&["select", "9"]);
         assert_eq!(t.raw(&["get", "x"]), "$1\r\n1\r\n");

@@ -75,7 +75,9 @@ pub fn register(v: &mut Vec<Cmd>) {
 pub fn queue_check(eng: &mut Engine, cmd: &Cmd, args: &[Bytes]) -> Option<Reply> {
     let _ = (eng, args);
     if cmd.is(flags::NO_MULTI) {
-        return Some(Reply::err_static("ERR Command not allowed inside a transaction"));
+        return Some(Reply::err_static(
+            "ERR Command not allowed inside a transaction",
+        ));
     }
     None
 }
@@ -152,8 +154,15 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         if ctx.client.watched.iter().any(|(d, k)| *d == db && k == key) {
             continue;
         }
-        let expired = ctx.eng.dbs[db].dict.get(key).is_some_and(|e| e.expire != 0 && e.expire <= now);
-        ctx.eng.watched_keys.entry((db, key.clone())).or_default().push((id, expired));
+        let expired = ctx.eng.dbs[db]
+            .dict
+            .get(key)
+            .is_some_and(|e| e.expire != 0 && e.expire <= now);
+        ctx.eng
+            .watched_keys
+            .entry((db, key.clone()))
+            .or_default()
+            .push((id, expired));
         ctx.client.watched.push((db, key.clone()));
     }
     Reply::ok()
@@ -205,6 +214,9 @@ mod tests {
         t.cmd(&["get", "x"]);
         assert_eq!(t.raw(&["exec"]), "*1\r\n$1\r\n2\r\n");
         assert_eq!(t.raw(&["multi"]), "+OK\r\n");
-        assert_eq!(t.raw(&["watch", "x"]), "-ERR WATCH inside MULTI is not allowed\r\n");
+        assert_eq!(
+            t.raw(&["watch", "x"]),
+            "-ERR WATCH inside MULTI is not allowed\r\n"
+        );
     }
 }
