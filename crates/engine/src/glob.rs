@@ -158,6 +158,6 @@ mod tests {
         for _ in 0..5000 {
             p.extend_from_slice(b"*a");
         }
-        assert!(!m(&p, &vec![b'a'; 100], false));
+        assert!(!m(&p, &[b'a'; 100], false));
     }
 }

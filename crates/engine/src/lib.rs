@@ -6,6 +6,8 @@
 //! only through [`client::Msg`] (in) and [`client::Out`] (back).
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+// Tests may panic on purpose.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod blocking;
 pub mod client;

@@ -5,6 +5,8 @@
 //! plain byte slices.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+// Tests may panic on purpose.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod number;
 pub mod parse;

@@ -144,6 +144,14 @@ fn busy_reply(shared: &Shared, args: &[Bytes]) -> Option<Reply> {
         }
         return Some(kill(shared));
     }
+    if is("function") && sub.as_deref() == Some(b"stats") {
+        if is_function {
+            return Some(lunakv_engine::cmd::functions::stats_reply());
+        }
+        return Some(Reply::err_static(
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        ));
+    }
     if is("function") && sub.as_deref() == Some(b"kill") {
         if !is_function {
             return Some(Reply::err_static("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."));
