@@ -232,10 +232,7 @@ impl Host for ScriptHost<'_> {
             }
         }
         self.client.resp = opts.resp;
-        let mut c = std::mem::replace(&mut self.client, Client::new(0, 0));
-        let r = self.eng.execute(&mut c, args, Caller::Script);
-        self.client = c;
-        r
+        self.eng.execute(&mut self.client, args, Caller::Script)
     }
 
     fn acl_check_cmd(&mut self, args: &[Bytes]) -> Result<bool, Reply> {
