@@ -195,6 +195,12 @@ async fn connection(
     let mut proto_err: Option<String> = None;
     let mut wbuf: Vec<u8> = Vec::new();
     let idle = shared.idle_timeout_s.load(Ordering::Relaxed);
+    // While a batch is in flight, look every 20 ms whether the engine is
+    // stuck in a long script (the batch may have been queued just before
+    // the script started). One interval per connection: polling it costs a
+    // deadline check, not a timer registration per request.
+    let mut busy_check = tokio::time::interval(std::time::Duration::from_millis(20));
+    busy_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if in_flight.is_none() {
             let limits = ParseLimits {
@@ -329,8 +335,7 @@ async fn connection(
             }
             // While a batch waits behind a script that has run past the
             // threshold, take it back and answer it here.
-            _ = tokio::time::sleep(std::time::Duration::from_millis(20)),
-                if in_flight.is_some() && shared.script_start_ms.load(Ordering::Relaxed) != 0 => {
+            _ = busy_check.tick(), if in_flight.is_some() => {
                 if shared.busy() {
                     if let Some(b) = in_flight.as_ref().filter(|b| b.claim(BATCH_CANCELLED)) {
                         for c in &b.cmds {
