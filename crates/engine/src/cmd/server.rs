@@ -99,6 +99,45 @@ fn protected_allowed(ctx: &Ctx<'_>, setting: &str) -> bool {
 
 /// Declares this family's commands.
 pub fn register(v: &mut Vec<Cmd>) {
+    // CLUSTER: lunakv runs standalone, and Redis with cluster support
+    // disabled answers every CLUSTER subcommand with this error.
+    {
+        let g = "cluster";
+        let mut c = Cmd::new(
+            "cluster",
+            -2,
+            "",
+            (0, 0, 0),
+            g,
+            "A container for Redis Cluster commands.",
+            cluster_disabled,
+        )
+        .since("3.0.0");
+        for (name, arity, flags) in [
+            ("info", 2, "stale"),
+            ("nodes", 2, "stale"),
+            ("slots", 2, "loading stale"),
+            ("shards", 2, "loading stale"),
+            ("myid", 2, "stale"),
+            ("keyslot", 3, "stale"),
+            ("countkeysinslot", 3, "stale"),
+            ("getkeysinslot", 4, "stale"),
+            ("reset", -2, "admin stale noscript"),
+            ("help", 2, "loading stale"),
+        ] {
+            c = c.sub(Cmd::new(
+                name,
+                arity,
+                flags,
+                (0, 0, 0),
+                g,
+                "A Redis Cluster command (cluster support is disabled).",
+                cluster_disabled,
+            ));
+        }
+        v.push(c);
+    }
+
     let g = "server";
     v.push(
         Cmd::new(
@@ -745,6 +784,13 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             o.push_str("# Memory\r\n");
             let used = used_memory();
             let rss = rss_bytes();
+            // The EVAL engine's own figures, read at INFO time.
+            if let Some(st) = eng.scripts.as_deref().map(|e| e.stats()) {
+                USED_MEMORY_LUA.store(st.used_memory_lua as u64, Ordering::Relaxed);
+                USED_MEMORY_SCRIPTS_EVAL.store(st.scripts_memory as u64, Ordering::Relaxed);
+                NUMBER_OF_CACHED_SCRIPTS
+                    .store(st.number_of_cached_scripts as u64, Ordering::Relaxed);
+            }
             let lua = USED_MEMORY_LUA.load(Ordering::Relaxed);
             let vmf = USED_MEMORY_VM_FUNCTIONS.load(Ordering::Relaxed);
             let se = USED_MEMORY_SCRIPTS_EVAL.load(Ordering::Relaxed);
@@ -2344,4 +2390,8 @@ mod tests {
             "-ERR count should be greater than or equal to -1\r\n"
         );
     }
+}
+
+fn cluster_disabled(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    Reply::err_static("ERR This instance has cluster support disabled")
 }
