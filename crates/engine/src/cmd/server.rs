@@ -2119,6 +2119,10 @@ fn slowlog_reset(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     Reply::ok()
 }
 
+fn cluster_disabled(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    Reply::err_static("ERR This instance has cluster support disabled")
+}
+
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
@@ -2390,8 +2394,4 @@ mod tests {
             "-ERR count should be greater than or equal to -1\r\n"
         );
     }
-}
-
-fn cluster_disabled(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::err_static("ERR This instance has cluster support disabled")
 }
