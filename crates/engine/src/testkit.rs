@@ -44,10 +44,12 @@ impl TestEngine {
         self.eng.execute(&mut self.client, &args, Caller::Client)
     }
 
-    /// Runs a command and returns its reply encoded in the client's protocol.
+    /// Runs a command and returns the bytes the client would receive.
     pub fn raw(&mut self, args: &[&str]) -> String {
         let r = self.cmd(args);
-        let mut out = Vec::new();
+        // What the connection would receive: anything the command wrote to
+        // the client's output directly (push messages), then the reply.
+        let mut out = std::mem::take(&mut self.client.outbuf);
         lunakv_protocol::encode(&r, self.client.resp, &mut out);
         String::from_utf8_lossy(&out).into_owned()
     }

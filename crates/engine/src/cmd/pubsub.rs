@@ -362,7 +362,17 @@ fn push(items: Vec<Reply>) -> Reply {
     Reply::Push(items)
 }
 
-fn encode_all(resp: u8, msgs: &[Reply]) -> Reply {
+/// Sends (un)subscribe confirmations. To a network client they go straight
+/// into its output, bypassing CLIENT REPLY OFF/SKIP as Redis's push
+/// messages do; inside EXEC they become part of EXEC's reply.
+fn encode_all(ctx: &mut Ctx<'_>, msgs: &[Reply]) -> Reply {
+    let resp = ctx.client.resp;
+    if ctx.caller == crate::client::Caller::Client {
+        for m in msgs {
+            lunakv_protocol::encode(m, resp, &mut ctx.client.outbuf);
+        }
+        return Reply::Raw(Bytes::new());
+    }
     let mut out = Vec::new();
     for m in msgs {
         lunakv_protocol::encode(m, resp, &mut out);
@@ -387,7 +397,7 @@ fn do_subscribe(ctx: &mut Ctx<'_>, args: &[Bytes], k: Kind) -> Reply {
         ]));
     }
     sync_count(ctx);
-    encode_all(ctx.client.resp, &msgs)
+    encode_all(ctx, &msgs)
 }
 
 fn do_unsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes], k: Kind) -> Reply {
@@ -416,7 +426,7 @@ fn do_unsubscribe(ctx: &mut Ctx<'_>, args: &[Bytes], k: Kind) -> Reply {
         ]));
     }
     sync_count(ctx);
-    encode_all(ctx.client.resp, &msgs)
+    encode_all(ctx, &msgs)
 }
 
 fn subscribe(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
