@@ -19,6 +19,10 @@
 //! only when the embedding sets an mlua memory limit) is reported with
 //! mlua's error value instead of Lua's `not enough memory` string.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+// Tests may panic on purpose.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod glue;
 mod num;
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! starts the engine thread and the network tasks, and runs until SHUTDOWN
 //! or a signal.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod net;
 
 use std::sync::Arc;
