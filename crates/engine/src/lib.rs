@@ -215,6 +215,8 @@ pub struct Engine {
     pub error_already_counted: bool,
     /// Redis 7 Functions (FUNCTION / FCALL), with their own Lua VM.
     pub functions: Option<Box<lunakv_scripting::functions::FunctionsEngine>>,
+    /// The client scripts run their commands as, kept between scripts.
+    pub script_client: Option<Box<Client>>,
     /// `slowlog-log-slower-than` in µs (negative: off), cached.
     pub slowlog_threshold_us: i64,
     /// `latency-monitor-threshold` in ms (0: off), cached.
@@ -258,6 +260,7 @@ impl Engine {
             scripts: None,
             error_already_counted: false,
             functions: None,
+            script_client: None,
             slowlog_threshold_us: 10_000,
             latency_threshold_ms: 0,
             blocking: Default::default(),

@@ -188,8 +188,10 @@ pub fn eval_keys(args: &[Bytes]) -> Vec<usize> {
 pub struct ScriptHost<'a> {
     pub eng: &'a mut Engine,
     /// The script's own client: starts in the caller's database; SELECT
-    /// inside the script changes only this one.
-    pub client: Client,
+    /// inside the script changes only this one. Reused across scripts
+    /// (kept in `Engine::script_client` between runs), so entering a script
+    /// allocates nothing for it.
+    pub client: Option<Box<Client>>,
     /// Flags of the script (for the write gates).
     pub flags: ScriptFlags,
     /// A write command has run (the script can no longer be killed).
@@ -199,14 +201,21 @@ pub struct ScriptHost<'a> {
 impl<'a> ScriptHost<'a> {
     /// Builds the host for a script called by `caller`.
     pub fn new(eng: &'a mut Engine, caller: &Client) -> ScriptHost<'a> {
-        let mut client = Client::new(0, eng.now_ms);
+        let mut client = eng
+            .script_client
+            .take()
+            .unwrap_or_else(|| Box::new(Client::new(0, eng.now_ms)));
         client.db = caller.db;
         client.resp = 2;
-        client.user = caller.user.clone();
+        if client.user != caller.user {
+            client.user.clone_from(&caller.user);
+        }
         client.no_touch = caller.no_touch;
+        client.multi = None;
+        client.outbuf.clear();
         ScriptHost {
             eng,
-            client,
+            client: Some(client),
             flags: ScriptFlags::EVAL_COMPAT,
             wrote: false,
         }
@@ -231,8 +240,11 @@ impl Host for ScriptHost<'_> {
                 }
             }
         }
-        self.client.resp = opts.resp;
-        self.eng.execute(&mut self.client, args, Caller::Script)
+        let Some(client) = self.client.as_deref_mut() else {
+            return Reply::err_static("ERR script client unavailable");
+        };
+        client.resp = opts.resp;
+        self.eng.execute(client, args, Caller::Script)
     }
 
     fn acl_check_cmd(&mut self, args: &[Bytes]) -> Result<bool, Reply> {
@@ -282,6 +294,12 @@ impl Host for ScriptHost<'_> {
         sh.script_start_ms.store(0, Ordering::Release);
         sh.script_kill.store(false, Ordering::Release);
         sh.script_wrote.store(false, Ordering::Release);
+    }
+}
+
+impl Drop for ScriptHost<'_> {
+    fn drop(&mut self) {
+        self.eng.script_client = self.client.take();
     }
 }
 
