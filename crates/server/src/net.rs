@@ -129,6 +129,16 @@ pub async fn signals(tx: Sender<Msg>) {
         let _ = tx.send(Msg::Call(Box::new(|e| {
             lunakv_engine::cmd::server::shutdown_now(e, false);
         })));
+        // The engine handles the request between commands. If it is stuck
+        // in a script that never ends, a second signal, or ten seconds,
+        // end the process anyway (there is nothing to save yet).
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+        }
+        log::warning("The engine did not stop (busy script?): exiting now.");
+        std::process::exit(1);
     }
 }
 
