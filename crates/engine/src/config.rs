@@ -655,6 +655,11 @@ impl Default for Config {
 impl Config {
     /// Finds a parameter by name or alias (case-insensitive).
     pub fn find(&self, name: &str) -> Option<(usize, &'static Param)> {
+        // Handlers read parameters by their lower-case names on hot paths
+        // (HSET reads hash-max-listpack-entries): no allocation for those.
+        if let Some(&i) = self.index.get(name) {
+            return Some((i, &PARAMS[i]));
+        }
         let l = name.to_ascii_lowercase();
         self.index.get(l.as_str()).map(|&i| (i, &PARAMS[i]))
     }
