@@ -20,6 +20,8 @@ pub mod dict;
 pub mod errors;
 pub mod glob;
 pub mod log;
+pub mod rdb;
+pub mod repl;
 pub mod testkit;
 pub mod types;
 pub mod value;

@@ -12,7 +12,9 @@ use crate::Engine;
 pub mod bitmap;
 pub mod connection;
 pub mod functions;
+pub mod geo;
 pub mod hash;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
 pub mod list;
@@ -20,6 +22,8 @@ pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;
+pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod transactions;
 pub mod zset;
@@ -41,6 +45,10 @@ pub fn all() -> Vec<Cmd> {
     list::register(&mut v);
     set::register(&mut v);
     zset::register(&mut v);
+    stream::register(&mut v);
+    hyperloglog::register(&mut v);
+    geo::register(&mut v);
+    sort::register(&mut v);
     v
 }
 

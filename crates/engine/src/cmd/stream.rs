@@ -1,0 +1,8 @@
+//! The `stream` command family.
+
+use crate::command::Cmd;
+
+/// Declares the family's commands.
+pub fn register(v: &mut Vec<Cmd>) {
+    let _ = v;
+}

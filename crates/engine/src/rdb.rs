@@ -1,0 +1,1 @@
+//! RDB snapshots in Redis's file format: save, load, DEBUG RELOAD.
