@@ -110,7 +110,7 @@ pub fn register(v: &mut Vec<Cmd>) {
             "Merge N different HyperLogLogs into a single one.",
             pfmerge,
         )
-        .syntax("destkey [sourcekey [sourcekey ...]]")
+        .syntax("destkey sourcekey [sourcekey ...]")
         .since("2.8.9")
         .complexity("O(N) to merge N HyperLogLogs, but with high constant times."),
     );
