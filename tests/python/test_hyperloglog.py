@@ -83,7 +83,8 @@ def both(server, reference):
         assert c.call("FLUSHALL") == "OK"
         assert c.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000") == "OK"
     yield Both(ours, theirs)
-    theirs.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
+    for c in (ours, theirs):
+        c.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
     theirs.close()
 
 
@@ -240,6 +241,13 @@ def test_errors(both):
 
 
 def test_fuzzed_values_behave_like_redis(both):
+    """Randomly corrupted values: same replies and same bytes afterwards.
+
+    Known gap (not exercised by these seeds): when a corrupted sparse value
+    ends in a truncated XZERO opcode, Redis reads, and on a split writes, the
+    byte just past the end of its sds string; lunakv reads it as the zero
+    terminator and keeps nothing past the end, so later commands on that
+    value can diverge."""
     rng = random.Random(2024)
     for i in range(150):
         both.call("DEL", "h")
