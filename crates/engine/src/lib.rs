@@ -10,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod blocking;
+pub mod busy;
 pub mod client;
 pub mod cmd;
 pub mod command;
@@ -228,6 +229,8 @@ pub struct Engine {
     /// While a parked command is re-run: its original deadline, so that
     /// blocking again keeps it.
     pub reblock_deadline: Option<u64>,
+    /// Serving clients while a script is busy.
+    pub busy: busy::BusyState,
 }
 
 impl Engine {
@@ -267,6 +270,7 @@ impl Engine {
             latency_threshold_ms: 0,
             blocking: Default::default(),
             reblock_deadline: None,
+            busy: Default::default(),
             config,
         };
         e.config_changed();
@@ -292,7 +296,11 @@ impl Engine {
     /// until every sender is gone, running the cron `hz` times a second.
     pub fn run(mut self, rx: crossbeam_channel::Receiver<Msg>) -> i32 {
         let mut next_cron = Instant::now();
+        self.busy.rx = Some(rx.clone());
         loop {
+            if !self.busy.deferred.is_empty() {
+                self.handle_deferred();
+            }
             let hz = self.config.get_i64("hz").clamp(1, 500) as u64;
             let period = Duration::from_millis(1000 / hz);
             let mut wait = next_cron.saturating_duration_since(Instant::now());

@@ -6,8 +6,8 @@
 //! without reading cannot make the server buffer without bound. While a
 //! batch is in flight the task keeps reading (up to the query buffer limit),
 //! so it notices a disconnect even while the client is blocked. While a
-//! script runs past `busy-reply-threshold`, the task answers `-BUSY` itself
-//! and handles SCRIPT KILL / FUNCTION KILL through the shared atomics.
+//! script runs past `busy-reply-threshold`, the engine itself serves the
+//! waiting batches from the script's hook (see the engine's `busy.rs`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use crossbeam_channel::Sender;
-use lunakv_engine::client::{Batch, Msg, Out, BATCH_CANCELLED};
+use lunakv_engine::client::{Batch, Msg, Out};
 use lunakv_engine::{log, Shared};
 use lunakv_protocol::parse::Parser;
 use lunakv_protocol::{ParseLimits, Reply};
@@ -142,56 +142,6 @@ pub async fn signals(tx: Sender<Msg>) {
     }
 }
 
-/// Answers a command while a script is busy; `None` lets it through.
-fn busy_reply(shared: &Shared, args: &[Bytes]) -> Option<Reply> {
-    let name = args.first()?;
-    let sub = args.get(1).map(|s| s.to_ascii_lowercase());
-    let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
-    let is_function = shared.script_is_function.load(Ordering::Acquire);
-    if is("script") && sub.as_deref() == Some(b"kill") {
-        if is_function {
-            return Some(Reply::err_static("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."));
-        }
-        return Some(kill(shared));
-    }
-    if is("function") && sub.as_deref() == Some(b"stats") {
-        if is_function {
-            return Some(lunakv_engine::cmd::functions::stats_reply());
-        }
-        return Some(Reply::err_static(
-            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
-        ));
-    }
-    if is("function") && sub.as_deref() == Some(b"kill") {
-        if !is_function {
-            return Some(Reply::err_static("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."));
-        }
-        return Some(kill(shared));
-    }
-    if is("shutdown")
-        && args
-            .iter()
-            .skip(1)
-            .any(|a| a.eq_ignore_ascii_case(b"nosave"))
-    {
-        log::warning("User requested shutdown during a busy script (SHUTDOWN NOSAVE)...");
-        std::process::exit(0);
-    }
-    Some(if is_function {
-        Reply::err_static("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
-    } else {
-        Reply::err_static("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
-    })
-}
-
-fn kill(shared: &Shared) -> Reply {
-    if shared.script_wrote.load(Ordering::Acquire) {
-        return Reply::err_static("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
-    }
-    shared.script_kill.store(true, Ordering::Release);
-    Reply::ok()
-}
-
 async fn connection(
     mut stream: TcpStream,
     id: u64,
@@ -205,12 +155,6 @@ async fn connection(
     let mut proto_err: Option<String> = None;
     let mut wbuf: Vec<u8> = Vec::new();
     let idle = shared.idle_timeout_s.load(Ordering::Relaxed);
-    // While a batch is in flight, look every 20 ms whether the engine is
-    // stuck in a long script (the batch may have been queued just before
-    // the script started). One interval per connection: polling it costs a
-    // deadline check, not a timer registration per request.
-    let mut busy_check = tokio::time::interval(std::time::Duration::from_millis(20));
-    busy_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if in_flight.is_none() {
             let limits = ParseLimits {
@@ -231,23 +175,6 @@ async fn connection(
                         proto_err = Some(e.0);
                         break;
                     }
-                }
-            }
-            if !cmds.is_empty() && shared.busy() {
-                // The engine is inside a long script: answer here.
-                let mut pass = Vec::new();
-                for c in cmds {
-                    match busy_reply(&shared, &c) {
-                        Some(r) => lunakv_protocol::encode(&r, 2, &mut wbuf),
-                        None => pass.push(c),
-                    }
-                }
-                cmds = pass;
-                if !wbuf.is_empty() {
-                    if stream.write_all(&wbuf).await.is_err() {
-                        return;
-                    }
-                    wbuf.clear();
                 }
             }
             if !cmds.is_empty() {
@@ -342,23 +269,6 @@ async fn connection(
             }
             _ = tokio::time::sleep(std::time::Duration::from_secs(idle.max(1))), if idle > 0 && in_flight.is_none() => {
                 return;
-            }
-            // While a batch waits behind a script that has run past the
-            // threshold, take it back and answer it here.
-            _ = busy_check.tick(), if in_flight.is_some() => {
-                if shared.busy() {
-                    if let Some(b) = in_flight.as_ref().filter(|b| b.claim(BATCH_CANCELLED)) {
-                        for c in &b.cmds {
-                            let r = busy_reply(&shared, c).unwrap_or_else(|| Reply::err_static("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."));
-                            lunakv_protocol::encode(&r, 2, &mut wbuf);
-                        }
-                        in_flight = None;
-                        if stream.write_all(&wbuf).await.is_err() {
-                            return;
-                        }
-                        wbuf.clear();
-                    }
-                }
             }
         }
     }

@@ -823,22 +823,42 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Reply::ok()
 }
 
-/// Invalidates the WATCHes on keys of databases `a` and `b` that exist in
-/// either of them, since swapping changes them (Redis's
-/// `touchAllWatchedKeysInDb` both ways).
+/// Invalidates the WATCHes on keys of databases `a` and `b` that the swap
+/// changes (Redis's `touchAllWatchedKeysInDb` both ways): a key that exists
+/// on either side counts, except a stale key replaced by nothing or by
+/// another stale key, and a missing key replaced by a stale one (which is
+/// then remembered as expired, so its later deletion is no change either).
 fn touch_swapped_watches(ctx: &mut Ctx<'_>, a: usize, b: usize) {
     let eng = &mut *ctx.eng;
-    for ((d, key), ids) in &eng.watched_keys {
-        if *d != a && *d != b {
+    let now = crate::unix_ms();
+    for ((d, key), ids) in eng.watched_keys.iter_mut() {
+        let (emptied, replaced) = if *d == a {
+            (a, b)
+        } else if *d == b {
+            (b, a)
+        } else {
+            continue;
+        };
+        let exists_in_emptied = eng.dbs[emptied].dict.get(key).is_some();
+        let in_replaced = eng.dbs[replaced].dict.get(key);
+        if !exists_in_emptied && in_replaced.is_none() {
             continue;
         }
-        if eng.dbs[a].dict.get(key).is_none() && eng.dbs[b].dict.get(key).is_none() {
-            continue;
-        }
-        for (id, expired_at_watch) in ids {
-            if !*expired_at_watch {
-                eng.watch_dirty.insert(*id);
+        let replaced_expired = in_replaced.is_some_and(|e| e.expire != 0 && e.expire <= now);
+        for (id, expired_at_watch) in ids.iter_mut() {
+            if *expired_at_watch {
+                if in_replaced.is_none() {
+                    *expired_at_watch = false;
+                    continue;
+                }
+                if replaced_expired {
+                    continue;
+                }
+            } else if !exists_in_emptied && replaced_expired {
+                *expired_at_watch = true;
+                continue;
             }
+            eng.watch_dirty.insert(*id);
         }
     }
 }

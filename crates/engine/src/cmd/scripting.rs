@@ -267,6 +267,7 @@ impl Host for ScriptHost<'_> {
     }
 
     fn interrupt(&mut self) -> Option<Reply> {
+        self.eng.process_events_while_busy();
         if self.eng.shared.script_kill.swap(false, Ordering::AcqRel) {
             return Some(Reply::err_static(
                 "ERR Script killed by user with SCRIPT KILL...",
