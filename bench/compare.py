@@ -267,7 +267,7 @@ class Conn:
 # ---------------------------------------------------------------------------
 
 
-def free_port(lo=None):
+def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     p = s.getsockname()[1]
