@@ -18,6 +18,10 @@ pub struct Db {
     pub expired_log: Vec<Key>,
     /// True when someone wants `expired_log` filled.
     pub log_expired: bool,
+    /// Keys deleted by expiry, for propagation as DEL (filled only while
+    /// `prop_expired` is set by the replication module).
+    pub expired_prop: Vec<Key>,
+    pub prop_expired: bool,
 }
 
 impl Db {
@@ -54,6 +58,9 @@ impl Db {
                 self.expires -= 1;
             }
             self.stat_expired += 1;
+            if self.prop_expired {
+                self.expired_prop.push(k.clone());
+            }
             if self.log_expired {
                 self.expired_log.push(k);
             }
@@ -152,6 +159,9 @@ impl Db {
         };
         if e.expire != 0 && e.expire <= now {
             self.stat_expired += 1;
+            if self.prop_expired {
+                self.expired_prop.push(k.clone());
+            }
             if self.log_expired {
                 self.expired_log.push(k);
             }
@@ -219,6 +229,9 @@ impl Db {
         for (k, _) in removed {
             self.expires -= 1;
             self.stat_expired += 1;
+            if self.prop_expired {
+                self.expired_prop.push(k.clone());
+            }
             if self.log_expired {
                 self.expired_log.push(k);
             }

@@ -10,7 +10,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod blocking;
-pub mod busy;
 pub mod client;
 pub mod cmd;
 pub mod command;
@@ -229,8 +228,8 @@ pub struct Engine {
     /// While a parked command is re-run: its original deadline, so that
     /// blocking again keeps it.
     pub reblock_deadline: Option<u64>,
-    /// Serving clients while a script is busy.
-    pub busy: busy::BusyState,
+    /// Command propagation, replicas, backlog and MONITOR.
+    pub repl: repl::Repl,
 }
 
 impl Engine {
@@ -238,7 +237,9 @@ impl Engine {
     pub fn new(config: Config, shared: Arc<Shared>) -> Engine {
         use rand::SeedableRng;
         let n = config.get_i64("databases").max(1) as usize;
-        let table: &'static CommandTable = Box::leak(Box::new(CommandTable::build(cmd::all())));
+        let mut cmds = cmd::all();
+        repl::register(&mut cmds);
+        let table: &'static CommandTable = Box::leak(Box::new(CommandTable::build(cmds)));
         let now = unix_ms();
         let mut e = Engine {
             dbs: (0..n).map(|_| Db::new()).collect(),
@@ -270,9 +271,10 @@ impl Engine {
             latency_threshold_ms: 0,
             blocking: Default::default(),
             reblock_deadline: None,
-            busy: Default::default(),
+            repl: repl::Repl::default(),
             config,
         };
+        e.repl.init(table);
         e.config_changed();
         match lunakv_scripting::ScriptEngine::new() {
             Ok(s) => e.scripts = Some(Box::new(s)),
@@ -296,11 +298,7 @@ impl Engine {
     /// until every sender is gone, running the cron `hz` times a second.
     pub fn run(mut self, rx: crossbeam_channel::Receiver<Msg>) -> i32 {
         let mut next_cron = Instant::now();
-        self.busy.rx = Some(rx.clone());
         loop {
-            if !self.busy.deferred.is_empty() {
-                self.handle_deferred();
-            }
             let hz = self.config.get_i64("hz").clamp(1, 500) as u64;
             let period = Duration::from_millis(1000 / hz);
             let mut wait = next_cron.saturating_duration_since(Instant::now());
@@ -399,6 +397,7 @@ impl Engine {
         self.forget_blocked(c);
         self.unwatch_all(c);
         cmd::on_client_freed(self, c);
+        repl::on_client_freed(self, c.id);
     }
 
     /// Drops every WATCH of a client.
@@ -537,6 +536,11 @@ impl Engine {
         caller: Caller,
     ) -> Reply {
         let start = Instant::now();
+        let prop = if self.repl.active {
+            Some(repl::before_call(self))
+        } else {
+            None
+        };
         self.depth += 1;
         let reply = {
             let mut ctx = Ctx {
@@ -547,6 +551,12 @@ impl Engine {
             (cmd.handler)(&mut ctx, args)
         };
         self.depth -= 1;
+        if let Some(mark) = prop {
+            repl::after_call(self, mark, c, cmd, args, caller);
+        }
+        if !self.repl.monitors.is_empty() && repl::monitored(cmd) {
+            repl::feed_monitors(self, c, cmd, args, caller);
+        }
         let us = start.elapsed().as_micros() as u64;
         let st = &mut self.cmdstats[cmd.id];
         st.usec += us;
@@ -655,8 +665,10 @@ impl Engine {
                     let _ = n;
                 }
             }
+            repl::propagate_active_expired(self);
             self.process_expired_logs();
         }
+        repl::cron(self);
         for db in &mut self.dbs {
             db.dict.shrink_if_needed();
             if db.dict.is_rehashing() {

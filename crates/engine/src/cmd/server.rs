@@ -971,23 +971,7 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             f!("reply_buffer_shrinks:0");
             f!("reply_buffer_expands:0");
         }
-        "replication" => {
-            o.push_str("# Replication\r\n");
-            f!("role:master");
-            f!("connected_slaves:0");
-            f!("master_failover_state:no-failover");
-            f!("master_replid:{}", master_replid());
-            f!("master_replid2:0000000000000000000000000000000000000000");
-            f!("master_repl_offset:0");
-            f!("second_repl_offset:-1");
-            f!("repl_backlog_active:0");
-            f!(
-                "repl_backlog_size:{}",
-                eng.config.get_i64("repl-backlog-size")
-            );
-            f!("repl_backlog_first_byte_offset:0");
-            f!("repl_backlog_histlen:0");
-        }
+        "replication" => crate::repl::info_section(eng, o),
         "cpu" => {
             o.push_str("# CPU\r\n");
             let (s, u) = rusage(libc::RUSAGE_SELF);
@@ -1303,12 +1287,8 @@ fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     Reply::Int(ctx.eng.lastsave_unix as i64)
 }
 
-fn role(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::Array(vec![
-        Reply::bulk(b"master"),
-        Reply::Int(0),
-        Reply::Array(Vec::new()),
-    ])
+fn role(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    crate::repl::role_reply(ctx.eng)
 }
 
 // ---------------------------------------------------------------- DEBUG
