@@ -1133,6 +1133,9 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ctx.eng.process_expired_logs();
     ctx.eng.signal_flushed(Some(i));
     let n = empty_db(ctx, i, lazy);
+    // Blocked clients re-check their keys (XREADGROUP fails on a vanished
+    // stream, as in Redis).
+    ctx.eng.signal_ready_all_in(i);
     ctx.eng.dirty += n as u64 + 1;
     Reply::ok()
 }
@@ -1147,6 +1150,7 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let mut n = 0;
     for i in 0..ctx.eng.dbs.len() {
         n += empty_db(ctx, i, lazy);
+        ctx.eng.signal_ready_all_in(i);
     }
     ctx.eng.dirty += n as u64 + 1;
     Reply::ok()
