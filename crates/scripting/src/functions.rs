@@ -332,7 +332,9 @@ fn extract_metadata(payload: &[u8]) -> Result<MetaData, String> {
     if !payload.starts_with(b"#!") {
         return Err("Missing library metadata".into());
     }
-    let Some(end) = payload.iter().position(|&c| c == b'\n') else {
+    // Redis looks for the newline with strchr: a NUL byte ends the search.
+    let text = payload.split(|&c| c == 0).next().unwrap_or_default();
+    let Some(end) = text.iter().position(|&c| c == b'\n') else {
         return Err("Invalid library metadata".into());
     };
     let parts = match split_args(&payload[..end]) {
@@ -461,6 +463,15 @@ impl FunctionsEngine {
             (load_api, genv, genv_mt, pcall)
         };
         genv_mt.raw_set("__index", vm.env().clone())?;
+        // Redis defines redis.breakpoint, redis.debug and
+        // redis.replicate_commands in EVAL's VM only (eval.c), not here.
+        let redis: Table = vm.env().get("redis")?;
+        if let Some(mt) = redis.metatable() {
+            let real: Table = mt.raw_get("__index")?;
+            for k in ["breakpoint", "debug", "replicate_commands"] {
+                real.raw_set(k, Value::Nil)?;
+            }
+        }
         Ok(FunctionsEngine {
             vm,
             genv,
@@ -1135,6 +1146,11 @@ mod tests {
             "ERR Invalid metadata value given: foo=bar"
         );
         assert_eq!(t(&mut e, "#!lua\n"), "ERR Library name was not given");
+        // A NUL byte before the first newline hides it, as Redis's strchr.
+        assert_eq!(
+            t(&mut e, "#!lua name=a\0b\nreturn 1"),
+            "ERR Invalid library metadata"
+        );
         assert!(t(&mut e, "#!lua name=a-b\n").starts_with("ERR Library names can only contain"));
         assert_eq!(
             t(&mut e, "#!lua name=l\nbad script"),
@@ -1201,6 +1217,17 @@ mod tests {
         ));
         assert!(text(call(&mut e, &["f4", "0"]))
             .contains("attempt to call field 'register_function' (a nil value)"));
+        // EVAL's debugger API does not exist in the functions' VM.
+        e.load(b"#!lua name=dbg\nredis.register_function('d', function() return {type(redis.breakpoint), type(redis.debug), type(redis.replicate_commands), type(redis.call)} end)", false, None).unwrap();
+        assert_eq!(
+            call(&mut e, &["d", "0"]),
+            Reply::Array(vec![
+                Reply::bulk(b"nil"),
+                Reply::bulk(b"nil"),
+                Reply::bulk(b"nil"),
+                Reply::bulk(b"function")
+            ])
+        );
     }
 
     #[test]

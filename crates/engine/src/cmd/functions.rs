@@ -388,7 +388,10 @@ fn function_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         return unavailable();
     };
     let libs = fe.libraries();
-    stats_map(libs.libraries_count() as u64, libs.functions_count() as u64)
+    // Redis counts each library's functions (its engine stats), which can
+    // exceed the case-insensitive index when a library registers `f` and `F`.
+    let functions: usize = libs.libraries().map(|l| l.functions.len()).sum();
+    stats_map(libs.libraries_count() as u64, functions as u64)
 }
 
 fn function_kill(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
@@ -582,6 +585,16 @@ mod tests {
             t.raw(&["FUNCTION", "LOAD", "REPLACE", LIB]),
             "$5\r\nmylib\r\n"
         );
+    }
+
+    #[test]
+    fn stats_count_functions_per_library() {
+        let mut t = TestEngine::new();
+        let code = "#!lua name=cased\nredis.register_function('f', function() return 1 end)\nredis.register_function('F', function() return 2 end)";
+        assert_eq!(t.raw(&["FUNCTION", "LOAD", code]), "$5\r\ncased\r\n");
+        assert!(t
+            .raw(&["FUNCTION", "STATS"])
+            .ends_with("$15\r\nfunctions_count\r\n:2\r\n"));
     }
 
     #[test]
