@@ -1,0 +1,41 @@
+--- restore crafted payload: compile error
+-- function:
+-- run: FUNCTION RESTORE "\\xf5\\x17#!lua name=x\\x0abad script\\x0a\\x00\\xa9\\xf4\\x8cq\\xce#\\xaa@" ;; @sorted FUNCTION LIST WITHCODE
+--- restore crafted payload: same library twice
+-- function:
+-- run: FUNCTION RESTORE "\\xf5@B#!lua name=x\\x0aredis.register_function('f', function() return 1 end)\\xf5@B#!lua name=x\\x0aredis.register_function('g', function() return 1 end)\\x0a\\x00\\xf0\\x05\\xe5_0\\xb0\\xe7\\x1d" ;; @sorted FUNCTION LIST WITHCODE
+--- restore crafted payload: same function twice
+-- function:
+-- run: FUNCTION RESTORE "\\xf5@B#!lua name=x\\x0aredis.register_function('f', function() return 1 end)\\xf5@B#!lua name=y\\x0aredis.register_function('f', function() return 1 end)\\x0a\\x00\\xff\\xe1H\\xf5\\xc3T\\x98\\xd9" ;; @sorted FUNCTION LIST WITHCODE
+--- restore crafted payload: truncated string
+-- function:
+-- run: FUNCTION RESTORE "\\xf5 #!lua\\x0a\\x00<\\xe4\\x0f\\xd5\\xbf\\xcc\\xacD" ;; @sorted FUNCTION LIST WITHCODE
+--- restore crafted payload: opcode without string
+-- function:
+-- run: FUNCTION RESTORE "\\xf5\\x0a\\x00?\\x97u!\\x84\\xd9\\x5c\\xa4" ;; @sorted FUNCTION LIST WITHCODE
+--- restore crafted payload: old format
+-- function:
+-- run: FUNCTION RESTORE "\\xf6\\x03old\\x03LUA\\x009redis.register_function('f', function() return 'old' end)\\x0a\\x00\\xf5K\\xb2\\xdc\\x8fP\\xd5\\x06" ;; @sorted FUNCTION LIST WITHCODE ;; FCALL f 0
+--- restore crafted payload: old format with description
+-- function:
+-- run: FUNCTION RESTORE "\\xf6\\x03old\\x03LUA\\x01\\x0da description9redis.register_function('f', function() return 'old' end)\\x0a\\x00\\x87\\x0dXg \\x90\\xc9)" ;; @sorted FUNCTION LIST WITHCODE ;; FCALL f 0
+--- restore crafted payload: integer encoded code
+-- function:
+-- run: FUNCTION RESTORE "\\xf5\\xc0\\x05\\x0a\\x00\\x15\\x0at\\xee\\xf2w\\xaf6" ;; @sorted FUNCTION LIST WITHCODE
+--- restore crafted payload: no functions
+-- function:
+-- run: FUNCTION RESTORE "\\xf5\\x18#!lua name=x\\x0alocal a = 1\\x0a\\x00\\xad\\x92\\x9d\\xbf\\x00g\\xd1\\x18" ;; @sorted FUNCTION LIST WITHCODE
+--- restore crafted payload: rdb version 9
+-- function:
+-- run: FUNCTION RESTORE "\\xf5@F#!lua name=v9\\x0aredis.register_function('f', function() return 'v9' end)\\x09\\x00\\xad\\xe78S\\x18\\x95\\xe8\\x0a" ;; @sorted FUNCTION LIST WITHCODE ;; FCALL f 0
+--- restore crafted payload: unknown engine
+-- function:
+-- run: FUNCTION RESTORE "\\xf5@A#!js name=x\\x0aredis.register_function('f', function() return 1 end)\\x0a\\x00l\\xd6\\xb3\\xa3\\xad\\x24\\x97\\x99" ;; @sorted FUNCTION LIST WITHCODE
+--- restore payload made by redis with compressed code
+-- function:
+-- run: FUNCTION RESTORE "\\xf5\\xc3@\\xbbA\\x19\\x1f#!lua name=mylib\\x0aredis.register_\\x0bfunction('my@\\x0b\\x031', @\\x07\\x60\\x13\\x11keys, args) return \\x06@>\\x08call('set -@\\x24\\x02[1]\\x80' \\x08\\x05) end)\\xe0\\x0fg\\x00{\\xc0\\x5c\\x00_\\x60\\x93\\xa0u\\x002 G@S\\x04back=\\xc0!\\xe0\\x17~\\x00g\\xe0\\x03~\\x60u \\xba\\x1alags={'no-writes'}, descrip@\\xd2\\x00=@5 \\xf7\\x01'}\\x0a\\x00\\x0d\\x8fH\\xda~8lI" ;; @sorted FUNCTION LIST WITHCODE ;; FCALL myfunc1 1 k v ;; FCALL_RO myfunc2 1 k ;; @unchecked FUNCTION DUMP ;; FUNCTION RESTORE $DUMP ;; FUNCTION RESTORE $DUMP REPLACE ;; FCALL_RO myfunc2 1 k
+--- restore with a bad library in the payload restores nothing
+-- function:
+-- run: FUNCTION RESTORE "\\xf5\\x40\\x42#!lua name=x\\x0aredis.register_function('f', function() return 1 end)\\xf5\\x17#!lua name=y\\x0abad script\\x0a\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00" FLUSH ;; FUNCTION LIST ;; FCALL f 0 ;; FCALL keep 0
+#!lua name=keep
+redis.register_function('keep', function() return 'kept' end)
