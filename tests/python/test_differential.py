@@ -35,9 +35,12 @@ next. Then every command of ``-- run:`` is sent, in order::
 The replies of every load and every run command are compared (a list of
 raw replies; ``expect:`` is then their concatenation). An empty body loads
 nothing (for cases that only run commands). A function case first sends
-FUNCTION FLUSH as well. In ``run`` commands, tokens are shell-split
-(``shlex``), then backslash escapes are decoded (``\\n``, ``\\xNN``,
-``\\\\``), so library code can be given inline; the token ``$DUMP``
+FUNCTION FLUSH as well. ``run`` may be repeated (the lists add up). In
+``run`` commands, tokens are shell-split (``shlex``, which itself takes one
+level of backslashes in double quotes and bare words, none in single
+quotes), then backslash escapes are decoded (``\\n``, ``\\xNN``,
+``\\\\``; an unknown escape is an error), so library code and binary
+payloads can be given inline: ``"a\\\\nb"`` or ``'a\\nb'``. The token ``$DUMP``
 stands for the payload of the case's latest FUNCTION DUMP reply. A command
 prefixed with ``@sorted`` is compared after parsing, with every array whose
 elements are all arrays or maps sorted (FUNCTION LIST lists libraries, and
@@ -45,7 +48,7 @@ a library's functions, in hash-table order, which Redis randomises per
 process): use it only where order is not deterministic. A command
 prefixed with ``@unchecked`` is sent but only its reply type is compared:
 it is meant for FUNCTION DUMP of libraries whose code Redis LZF-compresses
-(lunakv's compressor is not liblzf's, so those payload bytes differ; the
+(lunakv writes the code uncompressed, so those payload bytes differ; the
 payload still feeds ``$DUMP``, so the round trip is checked).
 """
 
@@ -57,6 +60,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -129,7 +133,10 @@ def parse_run(text: str) -> dict:
     mode = None
     if tokens and tokens[0] in ("@sorted", "@unchecked"):
         mode = tokens.pop(0)[1:]
-    args = [t if t == "$DUMP" else codecs.escape_decode(t.encode())[0] for t in tokens]
+    with warnings.catch_warnings():
+        # An unknown escape such as "\\*" is a corpus typo: write "\\\\*".
+        warnings.simplefilter("error")
+        args = [t if t == "$DUMP" else codecs.escape_decode(t.encode())[0] for t in tokens]
     return {"args": args, "mode": mode, "text": " ".join(tokens)[:80]}
 
 
@@ -258,11 +265,13 @@ def test_corpus_is_big_enough():
 
 @pytest.mark.parametrize("case,resp", CASES)
 def test_case(server, reference, case, resp):
-    ours = run_case(server.port, case, resp)
     if case["expect"] is not None:
         assert case["why"], "a case with 'expect' must say why"
         if IS_REDIS:
+            # Before sending anything: some of these cases crash Redis.
             pytest.skip("Redis is known to differ here: " + case["why"])
+    ours = run_case(server.port, case, resp)
+    if case["expect"] is not None:
         if isinstance(ours, list):
             ours = b"".join(r if isinstance(r, bytes) else r.encode() for _, r in ours)
         assert ours == case["expect"]

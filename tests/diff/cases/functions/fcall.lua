@@ -326,3 +326,14 @@ redis.register_function('f', function(keys, args) return {type(args[1]), tonumbe
 -- run: FCALL f 1 "k\\x00\\xff" "a\\r\\nb"
 #!lua name=lib
 redis.register_function('f', function(keys, args) return {keys[1], #keys[1], args[1], #args[1]} end)
+--- fcall setresp 3 booleans and doubles from lua
+-- function:
+-- run: FCALL f 0 ;; FCALL g 0
+#!lua name=lib
+redis.register_function('f', function() redis.setresp(3) return {true, false, {double = 1.5}} end)
+redis.register_function('g', function() redis.setresp(3) return false end)
+--- fcall setresp 2 booleans from lua
+-- function:
+-- run: FCALL f 0
+#!lua name=lib
+redis.register_function('f', function() redis.setresp(2) return {true, false, 7} end)

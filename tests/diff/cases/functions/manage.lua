@@ -242,3 +242,16 @@ redis.register_function('f', function() return 1 end)
 -- run: FUNCTION DUMP
 #!lua name=a
 local r=redis r.register_function('f',r.log)
+--- list with glob special characters in the pattern
+-- function:
+-- run: FUNCTION LIST LIBRARYNAME [ab ;; FUNCTION LIST LIBRARYNAME "a\\\\*b" ;; FUNCTION LIST LIBRARYNAME "\\\\a\\\\b" ;; FUNCTION LIST LIBRARYNAME [^x]* ;; FUNCTION LIST LIBRARYNAME ""
+#!lua name=ab
+redis.register_function('f', function() return 1 end)
+--- flush then dump
+-- function:
+-- run: FUNCTION FLUSH ;; FUNCTION DUMP ;; FUNCTION STATS
+#!lua name=lib
+redis.register_function('f', function() return 1 end)
+--- restore empty policy argument
+-- function:
+-- run: FUNCTION DUMP ;; FUNCTION RESTORE $DUMP ""

@@ -213,3 +213,12 @@ redis.register_function('f', function() reg('g', function() return 1 end) end)
 -- run: FUNCTION LIST
 #!lua name=lib
 redis.register_function('f', redis.log)
+--- register same name in other case then delete the library
+-- function:
+-- run: FUNCTION DELETE cased ;; FUNCTION LIST ;; FCALL f 0 ;; FUNCTION STATS
+-- resp: 2
+-- expect: $5\r\ncased\r\n+OK\r\n*0\r\n-ERR Function not found\r\n*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n$15\r\nlibraries_count\r\n:0\r\n$15\r\nfunctions_count\r\n:0\r\n
+-- why: Redis 7.0.15 crashes here (ASSERTION FAILED in libraryUnlink: the second dictDelete of 'f'/'F' from the case-insensitive function index fails); lunakv deletes the library
+#!lua name=cased
+redis.register_function('f', function() return 1 end)
+redis.register_function('F', function() return 2 end)
