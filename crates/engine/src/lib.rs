@@ -228,6 +228,8 @@ pub struct Engine {
     /// While a parked command is re-run: its original deadline, so that
     /// blocking again keeps it.
     pub reblock_deadline: Option<u64>,
+    /// RDB save state (BGSAVE child, INFO persistence figures).
+    pub persist: rdb::Persist,
     /// Command propagation, replicas, backlog and MONITOR.
     pub repl: repl::Repl,
 }
@@ -271,6 +273,7 @@ impl Engine {
             latency_threshold_ms: 0,
             blocking: Default::default(),
             reblock_deadline: None,
+            persist: rdb::Persist::default(),
             repl: repl::Repl::default(),
             config,
         };
@@ -676,6 +679,7 @@ impl Engine {
             }
         }
         cmd::cron(self);
+        rdb::cron(self);
     }
 
     /// Turns keys deleted by expiry into WATCH invalidations and `expired`

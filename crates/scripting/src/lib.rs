@@ -23,6 +23,7 @@ pub mod eval;
 pub mod flags;
 pub mod functions;
 pub mod host;
+pub mod rdbfmt;
 mod libs;
 mod resp;
 mod sandbox;

@@ -103,7 +103,13 @@ fn run(config: Config) -> i32 {
     let engine_thread = match std::thread::Builder::new()
         .name("lunakv-engine".into())
         .stack_size(64 * 1024 * 1024)
-        .spawn(move || Engine::new(config, shared_for_engine).run(rx))
+        .spawn(move || {
+            let mut engine = Engine::new(config, shared_for_engine);
+            if lunakv_engine::rdb::load_at_startup(&mut engine).is_err() {
+                return 1;
+            }
+            engine.run(rx)
+        })
     {
         Ok(t) => t,
         Err(e) => {

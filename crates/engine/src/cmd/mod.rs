@@ -18,6 +18,7 @@ pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod persistence;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -49,6 +50,7 @@ pub fn all() -> Vec<Cmd> {
     hyperloglog::register(&mut v);
     geo::register(&mut v);
     sort::register(&mut v);
+    persistence::register(&mut v);
     v
 }
 

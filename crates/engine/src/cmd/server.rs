@@ -519,31 +519,56 @@ fn container(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     errors::wrong_args(&String::from_utf8_lossy(&args[0]).to_lowercase())
 }
 
-/// Stops the server: saves first unless `nosave` (once persistence
-/// exists), then ends the engine loop so the process exits.
-pub fn shutdown_now(eng: &mut Engine, nosave: bool) {
-    let _ = nosave;
+/// Stops the server: saves first when `save` points are configured unless
+/// `nosave`, then ends the engine loop so the process exits. Returns false
+/// (and keeps running) when the final save failed.
+pub fn shutdown_now(eng: &mut Engine, nosave: bool) -> bool {
+    shutdown_with(eng, nosave, false, false)
+}
+
+/// Redis's `prepareForShutdown`: kills a BGSAVE child, saves when save
+/// points exist (unless `nosave`) or when `save` is given; a failed save
+/// stops the shutdown unless `force`.
+fn shutdown_with(eng: &mut Engine, nosave: bool, save: bool, force: bool) -> bool {
     crate::log::warning("User requested shutdown...");
+    if eng.persist.child.is_some() {
+        crate::log::warning("There is a child saving an .rdb. Killing it!");
+        crate::rdb::kill_child(eng);
+    }
+    if (crate::rdb::save_points_configured(eng) && !nosave) || save {
+        crate::log::notice("Saving the final RDB snapshot before exiting.");
+        if crate::rdb::save(eng).is_err() && !force {
+            crate::log::warning("Error trying to save the DB, can't exit.");
+            return false;
+        }
+    }
     crate::log::warning("lunakv is now ready to exit, bye bye...");
     eng.shutdown_requested = true;
+    true
 }
 
 fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut nosave = false;
+    let (mut nosave, mut save, mut force) = (false, false, false);
     for a in &args[1..] {
         if a.eq_ignore_ascii_case(b"nosave") {
             nosave = true;
-        } else if a.eq_ignore_ascii_case(b"save")
-            || a.eq_ignore_ascii_case(b"now")
-            || a.eq_ignore_ascii_case(b"force")
-        {
+        } else if a.eq_ignore_ascii_case(b"save") {
+            save = true;
+        } else if a.eq_ignore_ascii_case(b"force") {
+            force = true;
+        } else if a.eq_ignore_ascii_case(b"now") {
         } else if a.eq_ignore_ascii_case(b"abort") {
             return Reply::err_static("ERR No shutdown in progress.");
         } else {
             return crate::errors::syntax();
         }
     }
-    shutdown_now(ctx.eng, nosave);
+    if nosave && save {
+        return crate::errors::syntax();
+    }
+    if !shutdown_with(ctx.eng, nosave, save, force) {
+        return Reply::err_static("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
     // The connection is closed without a reply when the process exits.
     ctx.client.close_after_reply = true;
     Reply::Raw(Bytes::new())
@@ -878,16 +903,25 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             f!("current_fork_perc:0.00");
             f!("current_save_keys_processed:0");
             f!("current_save_keys_total:0");
+            let ps = &eng.persist;
             f!("rdb_changes_since_last_save:{}", eng.dirty);
-            f!("rdb_bgsave_in_progress:0");
+            f!("rdb_bgsave_in_progress:{}", u8::from(ps.child.is_some()));
             f!("rdb_last_save_time:{}", eng.lastsave_unix);
-            f!("rdb_last_bgsave_status:ok");
-            f!("rdb_last_bgsave_time_sec:-1");
-            f!("rdb_current_bgsave_time_sec:-1");
-            f!("rdb_saves:0");
+            f!(
+                "rdb_last_bgsave_status:{}",
+                if ps.last_bgsave_ok { "ok" } else { "err" }
+            );
+            f!("rdb_last_bgsave_time_sec:{}", ps.last_bgsave_secs);
+            f!(
+                "rdb_current_bgsave_time_sec:{}",
+                ps.child
+                    .as_ref()
+                    .map_or(-1, |c| c.start.elapsed().as_secs() as i64)
+            );
+            f!("rdb_saves:{}", ps.saves);
             f!("rdb_last_cow_size:0");
-            f!("rdb_last_load_keys_expired:0");
-            f!("rdb_last_load_keys_loaded:0");
+            f!("rdb_last_load_keys_expired:{}", ps.last_load.expired);
+            f!("rdb_last_load_keys_loaded:{}", ps.last_load.loaded);
             f!(
                 "aof_enabled:{}",
                 u8::from(eng.config.get_bool("appendonly"))
@@ -1313,7 +1347,18 @@ PROTOCOL <type>
     integer, double, bignum, null, array, set, map, attrib, push, verbatim,
     true, false.
 RELOAD [option ...]
-    Save the RDB on disk and reload it back to memory (not available yet).
+    Save the RDB on disk and reload it back to memory. Valid <option> values:
+    * MERGE: conflicting keys will be loaded from RDB.
+    * NOFLUSH: the existing database will not be removed before load, but
+      conflicting keys will generate an exception and kill the server.
+    * NOSAVE: the database will be loaded from an existing RDB file.
+    Examples:
+    * DEBUG RELOAD: verify that the server is able to persist, flush and reload
+      the database.
+    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an
+      existing RDB file.
+    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB
+      file to the database.
 SET-ACTIVE-EXPIRE <0|1>
     Setting it to 0 disables expiring keys in background when they are not
     accessed (otherwise the Redis behavior). Setting it to 1 reenables back the
@@ -1482,7 +1527,11 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             let (enc, ser, addr) = match &e.val {
                 Value::Str(s) => (s.encoding(), serialized_len(s), s as *const Str as usize),
                 #[allow(unreachable_patterns)]
-                other => (other.encoding(), 0, other as *const Value as usize),
+                other => (
+                    other.encoding(),
+                    crate::rdb::serialized_len(other, false),
+                    other as *const Value as usize,
+                ),
             };
             let idle = lru_now.saturating_sub(e.lru);
             Reply::Status(Bytes::from(format!(
@@ -1530,9 +1579,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ("stringmatch-len", 2) | ("stringmatch-test", 2) => {
             Reply::status("Apparently Redis did not crash: test passed")
         }
-        ("reload", _) | ("loadaof", _) => Reply::err_static(
-            "ERR DEBUG RELOAD is not supported yet: persistence is not implemented",
-        ),
+        ("reload", _) => crate::rdb::debug_reload(ctx.eng, &args[2..]),
+        ("loadaof", _) => Reply::err_static("ERR DEBUG LOADAOF is not supported: AOF is not implemented"),
         ("pause-cron", 3)
         | ("set-skip-checksum-validation", 3)
         | ("aof-flush-sleep", 3)
@@ -2293,7 +2341,10 @@ mod tests {
             .raw(&["DEBUG", "PROTOCOL", "nope"])
             .starts_with("-ERR Wrong protocol type name."));
         assert_eq!(t.raw(&["DEBUG", "SLEEP", "0"]), "+OK\r\n");
-        assert!(t.raw(&["DEBUG", "RELOAD"]).starts_with("-ERR"));
+        assert_eq!(
+            t.raw(&["DEBUG", "RELOAD", "BOGUS"]),
+            "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
+        );
         assert_eq!(
             t.raw(&["DEBUG", "LISTPACK", "a"]),
             "-ERR Not a listpack encoded object.\r\n"
