@@ -1186,9 +1186,10 @@ fn key_spec_reply(s: &S) -> Reply {
 
 /// COMMAND INFO's description of one command (Redis 7 shape).
 fn info_reply(c: &Cmd) -> Reply {
+    // Redis hides `may_replicate` on purpose (server.c addReplyFlagsForCommand).
     let fl: Vec<Reply> = flags::NAMES
         .iter()
-        .filter(|(b, _)| c.flags & b != 0)
+        .filter(|(b, _)| c.flags & b != 0 && *b != flags::MAY_REPLICATE)
         .map(|(_, n)| status(n))
         .collect();
     let cats: Vec<Reply> = acl::NAMES
