@@ -16,7 +16,9 @@ use crate::blocking::parse_timeout_ms;
 use crate::command::Cmd;
 use crate::ctx::{eq_ic, notify, Ctx};
 use crate::errors;
-use crate::types::stream::{AppendError, EntryRef, NodeLimits, Stream, StreamId, Trim};
+use crate::types::stream::{
+    AppendError, EntryRef, Group, Nack, NodeLimits, Stream, StreamId, Trim,
+};
 use crate::value::{Entry, Value};
 
 /// Declares this family's commands.
@@ -430,6 +432,45 @@ fn range_reply(s: &Stream, start: StreamId, end: StreamId, count: usize, rev: bo
     out
 }
 
+fn word(s: &'static str) -> Bytes {
+    Bytes::from_static(s.as_bytes())
+}
+
+/// The XCLAIM Redis propagates for a delivered or claimed entry
+/// (`streamPropagateXCLAIM`).
+fn xclaim_argv(key: &Bytes, group: &Bytes, id: StreamId, n: &Nack, last: StreamId) -> Vec<Bytes> {
+    vec![
+        word("XCLAIM"),
+        key.clone(),
+        group.clone(),
+        n.consumer.clone(),
+        word("0"),
+        id.to_bytes(),
+        word("TIME"),
+        Bytes::from(n.delivery_time.to_string()),
+        word("RETRYCOUNT"),
+        Bytes::from(n.delivery_count.to_string()),
+        word("FORCE"),
+        word("JUSTID"),
+        word("LASTID"),
+        last.to_bytes(),
+    ]
+}
+
+/// The XGROUP SETID Redis propagates when a group's last ID moved
+/// (`streamPropagateGroupID`).
+fn setid_argv(key: &Bytes, group: &Bytes, g: &Group) -> Vec<Bytes> {
+    vec![
+        word("XGROUP"),
+        word("SETID"),
+        key.clone(),
+        group.clone(),
+        g.last_id.to_bytes(),
+        word("ENTRIESREAD"),
+        Bytes::from(g.entries_read.to_string()),
+    ]
+}
+
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -502,6 +543,12 @@ struct AddTrimArgs {
     id: Option<(StreamId, bool)>,
     /// Position of the ID (XADD).
     idpos: usize,
+    /// Position of the trim threshold argument.
+    trim_arg: usize,
+    /// Position of the `~` / `=` specifier, if any.
+    spec_arg: Option<usize>,
+    /// Position of the LIMIT keyword, if any.
+    limit_arg: Option<usize>,
 }
 
 fn parse_add_trim(ctx: &Ctx<'_>, args: &[Bytes], xadd: bool) -> Result<AddTrimArgs, Reply> {
@@ -512,6 +559,9 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[Bytes], xadd: bool) -> Result<AddTrimAr
         no_mkstream: false,
         id: None,
         idpos: args.len(),
+        trim_arg: 0,
+        spec_arg: None,
+        limit_arg: None,
     };
     let mut limit_given = false;
     let mut limit: i64 = 0;
@@ -528,17 +578,21 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[Bytes], xadd: bool) -> Result<AddTrimAr
             }
             a.approx = false;
             let next = &args[i + 1];
+            a.spec_arg = None;
             if more >= 2 && &next[..] == b"~" {
                 a.approx = true;
                 i += 1;
+                a.spec_arg = Some(i);
             } else if more >= 2 && &next[..] == b"=" {
                 i += 1;
+                a.spec_arg = Some(i);
             }
             let n = ctx.int_arg(&args[i + 1])?;
             if n < 0 {
                 return Err(Reply::err_static("ERR The MAXLEN argument must be >= 0."));
             }
             i += 1;
+            a.trim_arg = i;
             a.trim = Trim::MaxLen(n as u64);
         } else if eq_ic(opt, "minid") && more > 0 {
             if a.trim != Trim::None {
@@ -546,14 +600,18 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[Bytes], xadd: bool) -> Result<AddTrimAr
             }
             a.approx = false;
             let next = &args[i + 1];
+            a.spec_arg = None;
             if more >= 2 && &next[..] == b"~" {
                 a.approx = true;
                 i += 1;
+                a.spec_arg = Some(i);
             } else if more >= 2 && &next[..] == b"=" {
                 i += 1;
+                a.spec_arg = Some(i);
             }
             let id = parse_strict_id(&args[i + 1], 0)?;
             i += 1;
+            a.trim_arg = i;
             a.trim = Trim::MinId(id);
         } else if eq_ic(opt, "limit") && more > 0 {
             limit = ctx.int_arg(&args[i + 1])?;
@@ -561,6 +619,7 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[Bytes], xadd: bool) -> Result<AddTrimAr
                 return Err(Reply::err_static("ERR The LIMIT argument must be >= 0."));
             }
             limit_given = true;
+            a.limit_arg = Some(i);
             i += 1;
         } else if xadd && eq_ic(opt, "nomkstream") {
             a.no_mkstream = true;
@@ -625,6 +684,7 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let key = &args[1];
     let limits = node_limits(ctx);
     let now = ctx.now();
+    let prop = ctx.propagating();
     let exists = match get_stream_w(ctx, key) {
         Err(e) => return e,
         Ok(s) => s.is_some(),
@@ -677,11 +737,58 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
     }
     let trimmed = s.trim(a.trim, a.approx, a.limit);
+    let rewrite = if prop {
+        let new_id = (!matches!(a.id, Some((_, true)))).then_some((a.idpos, id));
+        rewrite_trim_args(args, &a, s, new_id)
+    } else {
+        None
+    };
     ctx.modified(key, notify::STREAM, "xadd");
     if trimmed > 0 {
         notify_only(ctx, key, "xtrim");
     }
+    if let Some(argv) = rewrite {
+        ctx.rewrite_propagation(argv);
+    }
     id_reply(id)
+}
+
+/// The argv to propagate for XADD/XTRIM: an approximate trim becomes an
+/// exact one to the resulting length (or first ID), LIMIT is dropped, and
+/// a generated ID replaces `*` / `<ms>-*` (Redis's
+/// `streamRewriteTrimArgument` and ID rewriting). `None` if nothing changes.
+fn rewrite_trim_args(
+    args: &[Bytes],
+    a: &AddTrimArgs,
+    s: &Stream,
+    new_id: Option<(usize, StreamId)>,
+) -> Option<Vec<Bytes>> {
+    if !a.approx && new_id.is_none() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(args.len() + 1);
+    let mut i = 0;
+    while i < args.len() {
+        if a.approx && Some(i) == a.limit_arg {
+            i += 2;
+            continue;
+        }
+        if a.approx && Some(i) == a.spec_arg {
+            out.push(Bytes::from_static(b"="));
+        } else if a.approx && i == a.trim_arg {
+            out.push(match a.trim {
+                Trim::MaxLen(_) => Bytes::from(s.len().to_string()),
+                _ => s.first_node_id().to_bytes(),
+            });
+        } else if let Some((pos, id)) = new_id.filter(|(p, _)| *p == i) {
+            let _ = pos;
+            out.push(id.to_bytes());
+        } else {
+            out.push(args[i].clone());
+        }
+        i += 1;
+    }
+    Some(out)
 }
 
 fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -690,12 +797,21 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Err(e) => return e,
     };
     let key = &args[1];
+    let prop = ctx.propagating();
     let s = match get_stream_w(ctx, key) {
         Err(e) => return e,
         Ok(None) => return Reply::Int(0),
         Ok(Some(s)) => s,
     };
     let n = s.trim(a.trim, a.approx, a.limit);
+    let rewrite = if n > 0 && prop {
+        rewrite_trim_args(args, &a, s, None)
+    } else {
+        None
+    };
+    if let Some(argv) = rewrite {
+        ctx.rewrite_propagation(argv);
+    }
     if n > 0 {
         notify_only(ctx, key, "xtrim");
         let db = ctx.client.db;
@@ -834,7 +950,7 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             }
         } else if eq_ic(o, "streams") && more > 0 {
             streams_arg = i + 1;
-            if (args.len() - streams_arg) % 2 != 0 {
+            if !(args.len() - streams_arg).is_multiple_of(2) {
                 return Reply::err_static("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
             }
             break;
@@ -933,6 +1049,8 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let resp3 = ctx.resp() >= 3;
     let mut out: Vec<(Bytes, Vec<Reply>)> = Vec::new();
     let mut events: Vec<(Bytes, &'static str)> = Vec::new();
+    let prop = ctx.propagating();
+    let mut ops: Vec<Vec<Bytes>> = Vec::new();
     for (idx, key) in keys.iter().enumerate() {
         let Ok(Some(s)) = get_stream(ctx, key) else {
             continue;
@@ -983,6 +1101,15 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 };
                 if created {
                     events.push((key.clone(), "xgroup-createconsumer"));
+                    if noack && prop {
+                        ops.push(vec![
+                            word("XGROUP"),
+                            word("CREATECONSUMER"),
+                            key.clone(),
+                            gname.clone(),
+                            cname.clone(),
+                        ]);
+                    }
                 }
                 if history {
                     entries = read_history(s, &gname, cname, from, count, now);
@@ -994,12 +1121,23 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                         got.push(id);
                         count == 0 || got.len() < count
                     });
+                    let advanced = !got.is_empty();
                     for id in got {
                         s.group_advance(&gname, id);
                         if !noack {
                             if let Some(g) = s.group_mut(&gname) {
                                 g.add_pending(id, cname, now, 1);
+                                if prop {
+                                    if let Some(n) = g.pel.get(&id) {
+                                        ops.push(xclaim_argv(key, &gname, id, n, g.last_id));
+                                    }
+                                }
                             }
+                        }
+                    }
+                    if noack && advanced && prop {
+                        if let Some(g) = s.group(&gname) {
+                            ops.push(setid_argv(key, &gname, g));
                         }
                     }
                 }
@@ -1007,6 +1145,10 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             }
         }
         out.push((key.clone(), entries));
+    }
+    ctx.no_propagate();
+    for op in ops {
+        ctx.also_propagate(op);
     }
     for (k, ev) in events {
         if ev.is_empty() {
@@ -1594,15 +1736,18 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         deliverytime = now;
     }
     let cname = &args[3];
+    let prop = ctx.propagating();
+    let mut ops: Vec<Vec<Bytes>> = Vec::new();
     let Ok(Some(s)) = get_stream(ctx, key) else {
         return nogroup_key(key, gname);
     };
     let mut dirty = 0u64;
     let mut created = false;
+    let mut propagate_last_id = false;
     if let Some(g) = s.group_mut(gname) {
         if last_id > g.last_id {
             g.last_id = last_id;
-            dirty += 1;
+            propagate_last_id = true;
         }
     }
     let mut out = Vec::new();
@@ -1610,7 +1755,11 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         let exists = s.contains(id);
         let Some(g) = s.group_mut(gname) else { break };
         if !exists {
-            if g.remove_pending(id).is_some() {
+            if let Some(n) = g.remove_pending(id) {
+                if prop {
+                    ops.push(xclaim_argv(key, gname, id, &n, g.last_id));
+                }
+                propagate_last_id = false;
                 dirty += 1;
             }
             continue;
@@ -1633,13 +1782,19 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             c.seen_time = now as u64;
         }
         let old = g.remove_pending(id);
-        let mut cnt = old.map_or(0, |n| n.delivery_count);
+        let mut cnt = old.map_or(1, |n| n.delivery_count);
         if retrycount >= 0 {
             cnt = retrycount as u64;
         } else if !justid {
             cnt += 1;
         }
         g.add_pending(id, cname, deliverytime as u64, cnt);
+        if prop {
+            if let Some(n) = g.pel.get(&id) {
+                ops.push(xclaim_argv(key, gname, id, n, g.last_id));
+            }
+        }
+        propagate_last_id = false;
         dirty += 1;
         if justid {
             out.push(id_reply(id));
@@ -1647,10 +1802,22 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             out.push(entry_reply(id, e));
         }
     }
+    if propagate_last_id {
+        if prop {
+            if let Some(g) = s.group(gname) {
+                ops.push(setid_argv(key, gname, g));
+            }
+        }
+        dirty += 1;
+    }
     ctx.eng.dirty += dirty;
     if created {
         notify_only(ctx, key, "xgroup-createconsumer");
         ctx.eng.dirty += 1;
+    }
+    ctx.no_propagate();
+    for op in ops {
+        ctx.also_propagate(op);
     }
     Reply::Array(out)
 }
@@ -1696,6 +1863,8 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     let now = ctx.now();
     let cname = &args[3];
+    let prop = ctx.propagating();
+    let mut ops: Vec<Vec<Bytes>> = Vec::new();
     let Ok(Some(s)) = get_stream(ctx, key) else {
         return nogroup_key(key, gname);
     };
@@ -1721,7 +1890,11 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         let exists = s.contains(id);
         let Some(g) = s.group_mut(gname) else { break };
         if !exists {
-            g.remove_pending(id);
+            if let Some(n) = g.remove_pending(id) {
+                if prop {
+                    ops.push(xclaim_argv(key, gname, id, &n, g.last_id));
+                }
+            }
             deleted.push(id_reply(id));
             dirty += 1;
             count -= 1;
@@ -1746,6 +1919,11 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             cnt += 1;
         }
         g.add_pending(id, cname, now, cnt);
+        if prop {
+            if let Some(n) = g.pel.get(&id) {
+                ops.push(xclaim_argv(key, gname, id, n, g.last_id));
+            }
+        }
         if justid {
             out.push(id_reply(id));
         } else if let Some(e) = s.get(id) {
@@ -1759,6 +1937,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if created {
         notify_only(ctx, key, "xgroup-createconsumer");
         ctx.eng.dirty += 1;
+    }
+    ctx.no_propagate();
+    for op in ops {
+        ctx.also_propagate(op);
     }
     Reply::Array(vec![
         id_reply(cursor),

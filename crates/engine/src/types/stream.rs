@@ -404,7 +404,7 @@ pub struct Stream {
     first_id: StreamId,
     max_deleted: StreamId,
     entries_added: u64,
-    groups: Option<Box<BTreeMap<Bytes, Group>>>,
+    groups: BTreeMap<Bytes, Group>,
 }
 
 /// How to trim a stream.
@@ -501,22 +501,22 @@ impl Stream {
 
     /// Consumer groups by name (empty map if none).
     pub fn groups(&self) -> impl Iterator<Item = (&Bytes, &Group)> {
-        self.groups.iter().flat_map(|g| g.iter())
+        self.groups.iter()
     }
 
     /// Number of consumer groups.
     pub fn group_count(&self) -> usize {
-        self.groups.as_ref().map_or(0, |g| g.len())
+        self.groups.len()
     }
 
     /// A group by name.
     pub fn group(&self, name: &[u8]) -> Option<&Group> {
-        self.groups.as_ref()?.get(name)
+        self.groups.get(name)
     }
 
     /// A group by name, for changes.
     pub fn group_mut(&mut self, name: &[u8]) -> Option<&mut Group> {
-        self.groups.as_mut()?.get_mut(name)
+        self.groups.get_mut(name)
     }
 
     /// Creates a group; `None` if it already exists.
@@ -526,7 +526,7 @@ impl Stream {
         last_id: StreamId,
         entries_read: i64,
     ) -> Option<&mut Group> {
-        let g = self.groups.get_or_insert_with(Default::default);
+        let g = &mut self.groups;
         if g.contains_key(name) {
             return None;
         }
@@ -537,14 +537,7 @@ impl Stream {
 
     /// Destroys a group; false if missing.
     pub fn destroy_group(&mut self, name: &[u8]) -> bool {
-        let Some(g) = self.groups.as_mut() else {
-            return false;
-        };
-        let r = g.remove(name).is_some();
-        if g.is_empty() {
-            self.groups = None;
-        }
-        r
+        self.groups.remove(name).is_some()
     }
 
     /// The next automatic ID after the last one at time `now_ms`.
@@ -581,15 +574,13 @@ impl Stream {
         } else {
             limits.max_bytes as usize
         };
-        let mut new_node = true;
-        if let Some((_, n)) = self.nodes.iter().next_back() {
-            new_node = false;
-            if n.bytes as usize + totelelen >= max_bytes {
-                new_node = true;
-            } else if limits.max_entries > 0 && n.total() >= limits.max_entries as u64 {
-                new_node = true;
+        let new_node = match self.nodes.iter().next_back() {
+            None => true,
+            Some((_, n)) => {
+                n.bytes as usize + totelelen >= max_bytes
+                    || (limits.max_entries > 0 && n.total() >= limits.max_entries as u64)
             }
-        }
+        };
         if new_node {
             let mut master = Vec::new();
             let mut bytes = 6 + 1; // header + end
