@@ -295,6 +295,7 @@ impl Engine {
         self.notify_flags =
             cmd::parse_notify_flags(self.config.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);
+        self.repl.min_replicas = self.config.get_i64("min-replicas-to-write");
     }
 
     /// The engine thread's main loop: handles messages until SHUTDOWN or
@@ -494,6 +495,13 @@ impl Engine {
                 self.cmdstats[cmd.id].rejected += 1;
                 self.count_error(&e);
                 return e;
+            }
+            if self.repl.min_replicas > 0 {
+                if let Some(e) = repl::min_replicas_gate(self, c, cmd) {
+                    self.cmdstats[cmd.id].rejected += 1;
+                    self.count_error(&e);
+                    return e;
+                }
             }
             if c.resp == 2 && c.subscriptions > 0 && !cmd::allowed_in_pubsub_context(cmd) {
                 let e = Reply::err(format!(

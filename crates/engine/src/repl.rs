@@ -115,6 +115,8 @@ pub struct Repl {
     pub last_ping_ms: u64,
     /// When the last replica left (Unix ms; backlog TTL).
     pub no_replicas_since_ms: u64,
+    /// `min-replicas-to-write` (cached; 0 = off).
+    pub min_replicas: i64,
     /// Optional extra consumer of the stream (the AOF, later).
     pub sink: Option<Box<dyn FnMut(&[u8]) + Send>>,
     ids: SpecialIds,
@@ -127,6 +129,7 @@ struct SpecialIds {
     publish: usize,
     scan: usize,
     randomkey: usize,
+    restore: usize,
 }
 
 impl Default for Repl {
@@ -146,12 +149,14 @@ impl Default for Repl {
             woff: HashMap::new(),
             last_ping_ms: 0,
             no_replicas_since_ms: 0,
+            min_replicas: 0,
             sink: None,
             ids: SpecialIds {
                 exec: usize::MAX,
                 publish: usize::MAX,
                 scan: usize::MAX,
                 randomkey: usize::MAX,
+                restore: usize::MAX,
             },
         }
     }
@@ -166,6 +171,7 @@ impl Repl {
             publish: id("publish"),
             scan: id("scan"),
             randomkey: id("randomkey"),
+            restore: id("restore"),
         };
     }
 
@@ -282,7 +288,11 @@ pub fn after_call(
             } else {
                 TARGET_ALL
             };
-            let argv = frame.rewrite.unwrap_or_else(|| args.to_vec());
+            let argv = match frame.rewrite {
+                Some(a) => a,
+                None if cmd.id == eng.repl.ids.restore => restore_argv(eng.now_ms, args),
+                None => args.to_vec(),
+            };
             eng.repl.pending.push(Op {
                 db: c.db,
                 argv,
@@ -298,6 +308,33 @@ pub fn after_call(
             eng.repl.woff.insert(c.id, off);
         }
     }
+}
+
+/// RESTORE with a relative TTL is propagated with the absolute time and
+/// ABSTTL; one whose time has passed (the key was not kept) as DEL.
+fn restore_argv(now: u64, args: &[Bytes]) -> Vec<Bytes> {
+    let ttl = args
+        .get(2)
+        .and_then(|a| lunakv_protocol::parse_i64(a))
+        .unwrap_or(0);
+    if ttl <= 0 {
+        return args.to_vec();
+    }
+    let abs = args.iter().skip(4).any(|a| eq_ic(a, "absttl"));
+    let at = if abs {
+        ttl
+    } else {
+        ttl.saturating_add(now as i64)
+    };
+    if at <= now as i64 {
+        return vec![word("DEL"), args[1].clone()];
+    }
+    let mut v = args.to_vec();
+    if !abs {
+        v[2] = int(at);
+        v.push(word("ABSTTL"));
+    }
+    v
 }
 
 /// Queues DELs for keys deleted by expiry since the last look.
@@ -548,10 +585,15 @@ pub fn empty_rdb() -> Vec<u8> {
     v
 }
 
-/// The snapshot sent on a full resynchronization.
+/// The snapshot sent on a full resynchronization: the dataset in RDB
+/// format (an empty RDB if serialization failed).
 fn snapshot(eng: &Engine) -> Vec<u8> {
-    let _ = eng;
-    empty_rdb()
+    let v = crate::rdb::dump_to_vec(eng);
+    if v.is_empty() {
+        empty_rdb()
+    } else {
+        v
+    }
 }
 
 // ------------------------------------------------------------ commands
@@ -975,9 +1017,53 @@ pub fn monitored(cmd: &Cmd) -> bool {
     !cmd.is(flags::SKIP_MONITOR | flags::ADMIN)
 }
 
-/// The number of replicas (min-replicas-to-write and friends).
-pub fn replica_count(eng: &Engine) -> usize {
-    eng.repl.replicas.len()
+/// The number of replicas that acknowledged within
+/// `min-replicas-max-lag` seconds.
+pub fn good_replicas(eng: &Engine) -> i64 {
+    let max_lag = eng.config.get_i64("min-replicas-max-lag").max(0) as u64;
+    let now = crate::unix_ms();
+    eng.repl
+        .replicas
+        .iter()
+        .filter(|r| now.saturating_sub(r.ack_time_ms) / 1000 <= max_lag)
+        .count() as i64
+}
+
+/// Redis's `checkGoodReplicasStatus`: false when `min-replicas-to-write`
+/// is set and fewer good replicas are connected.
+pub fn enough_good_replicas(eng: &Engine) -> bool {
+    eng.repl.min_replicas <= 0 || good_replicas(eng) >= eng.repl.min_replicas
+}
+
+/// Redis's `min-replicas-to-write` check in `processCommand`: refuses
+/// write commands (and EXEC of a transaction with writes, which is then
+/// discarded) while too few good replicas are connected.
+pub fn min_replicas_gate(eng: &mut Engine, c: &mut Client, cmd: &Cmd) -> Option<Reply> {
+    let is_exec = cmd.id == eng.repl.ids.exec;
+    let writes = if is_exec {
+        c.multi.as_ref().is_some_and(|m| {
+            m.queue
+                .iter()
+                .any(|a| eng.lookup(a).is_ok_and(|q| q.is(flags::WRITE)))
+        })
+    } else {
+        cmd.is(flags::WRITE)
+    };
+    if !writes || good_replicas(eng) >= eng.repl.min_replicas {
+        return None;
+    }
+    const MSG: &str = "NOREPLICAS Not enough good replicas to write.";
+    if is_exec {
+        c.multi = None;
+        eng.unwatch_all(c);
+        return Some(Reply::err(format!(
+            "EXECABORT Transaction discarded because of: {MSG}"
+        )));
+    }
+    if let Some(m) = c.multi.as_mut() {
+        m.dirty = true;
+    }
+    Some(Reply::err_static(MSG))
 }
 
 #[cfg(test)]
@@ -997,11 +1083,8 @@ mod tests {
         let Ok(Out::Data(d)) = rx.try_recv() else {
             panic!("no payload");
         };
-        let rdb = empty_rdb();
-        assert_eq!(
-            d,
-            [format!("${}\r\n", rdb.len()).into_bytes(), rdb].concat()
-        );
+        let s = String::from_utf8_lossy(&d).into_owned();
+        assert!(s.starts_with('$') && s.contains("\r\nREDIS00"), "{s}");
         // Commands now come from another client.
         t.client = Client::new(2, crate::unix_ms());
         rx
@@ -1087,6 +1170,73 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(5));
         t.cmd(&["GET", "k"]);
         assert_eq!(stream(&mut rx), ["SELECT 0", "DEL k"]);
+    }
+
+    #[test]
+    fn rewritten_commands() {
+        let mut t = TestEngine::new();
+        let mut rx = attach(&mut t);
+        t.cmd(&["SET", "a", "1", "EX", "100"]);
+        t.cmd(&["EXPIRE", "a", "200", "GT"]);
+        t.cmd(&["GETEX", "a", "PERSIST"]);
+        t.cmd(&["GETDEL", "a"]);
+        t.cmd(&["INCRBYFLOAT", "f", "1.5"]);
+        t.cmd(&["HINCRBYFLOAT", "h", "x", "2"]);
+        t.cmd(&["SET", "g", "v", "GET"]);
+        t.cmd(&["RPUSH", "l", "a", "b"]);
+        t.cmd(&["BLPOP", "l", "0"]);
+        t.cmd(&["LMPOP", "1", "l", "RIGHT", "COUNT", "5"]);
+        t.cmd(&["ZADD", "z", "1", "a"]);
+        t.cmd(&["BZPOPMIN", "z", "0"]);
+        t.cmd(&["SADD", "s", "m"]);
+        t.cmd(&["SPOP", "s"]);
+        t.cmd(&[
+            "EVAL",
+            "redis.call('set', 'x', '1'); redis.call('get', 'x')",
+            "0",
+        ]);
+        t.cmd(&["FLUSHALL"]);
+        let st = stream(&mut rx);
+        let pxat = |s: &str, pre: &str| s.starts_with(pre) && s.len() > pre.len() + 10;
+        assert!(pxat(&st[1], "SET a 1 PXAT "), "{st:?}");
+        assert!(
+            pxat(&st[2], "PEXPIREAT a ") && st[2].ends_with(" GT"),
+            "{st:?}"
+        );
+        assert_eq!(
+            &st[3..],
+            [
+                "PERSIST a",
+                "DEL a",
+                "SET f 1.5 KEEPTTL",
+                "HSET h x 2",
+                "SET g v",
+                "RPUSH l a b",
+                "LPOP l",
+                "RPOP l 1",
+                "ZADD z 1 a",
+                "ZPOPMIN z",
+                "SADD s m",
+                "SREM s m",
+                "set x 1",
+                "FLUSHALL"
+            ]
+        );
+    }
+
+    #[test]
+    fn script_set_repl_none_is_not_propagated() {
+        let mut t = TestEngine::new();
+        let mut rx = attach(&mut t);
+        t.cmd(&[
+            "EVAL",
+            "redis.call('set','a','1'); redis.set_repl(redis.REPL_NONE); redis.call('set','b','2'); redis.set_repl(redis.REPL_ALL); redis.call('set','c','3')",
+            "0",
+        ]);
+        assert_eq!(
+            stream(&mut rx),
+            ["SELECT 0", "MULTI", "set a 1", "set c 3", "EXEC"]
+        );
     }
 
     #[test]

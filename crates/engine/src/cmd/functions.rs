@@ -225,6 +225,11 @@ impl Host for FunctionHost<'_> {
 }
 
 fn run(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
+    // Shown by MONITOR before the commands the function runs; propagated
+    // as those commands, never as FCALL itself.
+    crate::repl::monitor_self(ctx, args);
+    ctx.no_propagate();
+    ctx.eng.repl.script_target = crate::repl::TARGET_ALL;
     if engine(ctx.eng).is_none() {
         return unavailable();
     }

@@ -498,7 +498,17 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Err(e) => return e,
     }
     ctx.modified(key, notify::HASH, "hincrbyfloat");
-    Reply::Bulk(Bytes::from(text))
+    // Propagated as HSET of the new value (no float formatting on replicas).
+    let text = Bytes::from(text);
+    if ctx.propagating() {
+        ctx.rewrite_propagation(vec![
+            crate::repl::word("HSET"),
+            key.clone(),
+            args[2].clone(),
+            text.clone(),
+        ]);
+    }
+    Reply::Bulk(text)
 }
 
 fn random_usize(rng: &mut rand::rngs::SmallRng) -> usize {

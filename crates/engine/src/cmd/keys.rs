@@ -940,11 +940,26 @@ fn expire_generic(
     if when <= now {
         ctx.db().remove(key);
         ctx.modified(key, notify::GENERIC, "del");
+        // Propagated as an explicit DEL (UNLINK with lazyfree-lazy-expire).
+        if ctx.propagating() {
+            let lazy = ctx.eng.config.get_bool("lazyfree-lazy-expire");
+            let del = crate::repl::word(if lazy { "UNLINK" } else { "DEL" });
+            ctx.rewrite_propagation(vec![del, key.clone()]);
+        }
     } else {
         let before = e.expire;
         e.expire = when as u64;
         ctx.db().note_expire_change(before, when as u64);
         ctx.modified(key, notify::GENERIC, "expire");
+        // Propagated as PEXPIREAT with the absolute time, options kept.
+        if ctx.propagating() {
+            let mut argv = args.to_vec();
+            if name != "pexpireat" {
+                argv[0] = crate::repl::word("PEXPIREAT");
+                argv[2] = crate::repl::int(when);
+            }
+            ctx.rewrite_propagation(argv);
+        }
     }
     Reply::Int(1)
 }

@@ -863,10 +863,23 @@ fn pop_first(
             _ => continue,
         }
         let k = bulk(key);
+        let pop = crate::repl::word(if front { "LPOP" } else { "RPOP" });
         return Some(match count {
-            Some(n) => Reply::Array(vec![k, Reply::Array(pop_n(ctx, key, front, n))]),
+            Some(n) => {
+                let popped = pop_n(ctx, key, front, n);
+                // Propagated as [LR]POP key <count actually popped>.
+                if ctx.propagating() {
+                    let n = crate::repl::int(popped.len() as i64);
+                    ctx.rewrite_propagation(vec![pop, key.clone(), n]);
+                }
+                Reply::Array(vec![k, Reply::Array(popped)])
+            }
             None => {
                 let mut v = pop_n(ctx, key, front, 1);
+                // Propagated as [LR]POP key.
+                if ctx.propagating() {
+                    ctx.rewrite_propagation(vec![pop, key.clone()]);
+                }
                 Reply::Array(vec![k, v.pop().unwrap_or(Reply::Null)])
             }
         });
@@ -929,7 +942,26 @@ fn blmove_generic(ctx: &mut Ctx<'_>, args: &[Bytes], from: bool, to: bool, timeo
     let skip_wrong = rerun(ctx);
     match list_w(ctx, src) {
         Err(e) if !skip_wrong => return e,
-        Ok(Some(l)) if !l.is_empty() => return move_one(ctx, src, dst, from, to),
+        Ok(Some(l)) if !l.is_empty() => {
+            let r = move_one(ctx, src, dst, from, to);
+            // Propagated as LMOVE / RPOPLPUSH.
+            if ctx.propagating() {
+                let argv = if args.len() == 6 {
+                    let pos = |front: bool| crate::repl::word(if front { "LEFT" } else { "RIGHT" });
+                    vec![
+                        crate::repl::word("LMOVE"),
+                        src.clone(),
+                        dst.clone(),
+                        pos(from),
+                        pos(to),
+                    ]
+                } else {
+                    vec![crate::repl::word("RPOPLPUSH"), src.clone(), dst.clone()]
+                };
+                ctx.rewrite_propagation(argv);
+            }
+            return r;
+        }
         _ => {}
     }
     if !ctx.can_block() {

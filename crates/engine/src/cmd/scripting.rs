@@ -234,6 +234,11 @@ impl Host for ScriptHost<'_> {
                     self.eng.count_error(&e);
                     return e;
                 }
+                if cmd.is(flags::WRITE) && !crate::repl::enough_good_replicas(self.eng) {
+                    let e = Reply::err_static("NOREPLICAS Not enough good replicas to write.");
+                    self.eng.count_error(&e);
+                    return e;
+                }
                 if cmd.is(flags::WRITE) {
                     self.wrote = true;
                     self.eng.shared.script_wrote.store(true, Ordering::Release);
@@ -276,10 +281,21 @@ impl Host for ScriptHost<'_> {
         None
     }
 
-    fn set_repl(&mut self, _flags: i32) {}
+    fn set_repl(&mut self, flags: i32) {
+        // REPL_AOF and REPL_REPLICA are the propagation target bits.
+        self.eng.repl.script_target = (flags & 3) as u8;
+    }
 
     fn before_run(&mut self, flags: ScriptFlags, read_only: bool) -> Result<(), Reply> {
         flags.check_ro_command(read_only)?;
+        if !flags.is_compat()
+            && !flags.contains(ScriptFlags::NO_WRITES)
+            && !crate::repl::enough_good_replicas(self.eng)
+        {
+            return Err(Reply::err_static(
+                "NOREPLICAS Not enough good replicas to write.",
+            ));
+        }
         self.flags = flags;
         let sh = &self.eng.shared;
         sh.script_kill.store(false, Ordering::Release);
@@ -305,6 +321,11 @@ impl Drop for ScriptHost<'_> {
 }
 
 fn run(ctx: &mut Ctx<'_>, args: &[Bytes], is_sha: bool, read_only: bool) -> Reply {
+    // Shown by MONITOR before the commands the script runs; propagated as
+    // those commands (effects), never as EVAL itself.
+    crate::repl::monitor_self(ctx, args);
+    ctx.no_propagate();
+    ctx.eng.repl.script_target = crate::repl::TARGET_ALL;
     let Some(mut engine) = ctx.eng.scripts.take() else {
         return Reply::err_static("ERR Lua scripting is not available");
     };

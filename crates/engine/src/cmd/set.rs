@@ -491,6 +491,10 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         s.remove(&m);
         let emptied = s.is_empty();
         ctx.modified(key, notify::SET, "spop");
+        // Propagated as SREM of the popped member.
+        if ctx.propagating() {
+            ctx.rewrite_propagation(vec![crate::repl::word("SREM"), key.clone(), m.clone()]);
+        }
         if emptied {
             ctx.delete(key);
             notify_del(ctx, key);
@@ -527,6 +531,17 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             s.remove(m);
         }
         out = all;
+    }
+    // Propagated as DEL when the whole set went, else one SREM a member.
+    if ctx.propagating() {
+        if emptied {
+            ctx.rewrite_propagation(vec![crate::repl::word("DEL"), key.clone()]);
+        } else {
+            for m in &out {
+                ctx.also_propagate(vec![crate::repl::word("SREM"), key.clone(), m.clone()]);
+            }
+            ctx.no_propagate();
+        }
     }
     let db = ctx.client.db;
     ctx.eng.notify_keyspace_event(notify::SET, "spop", key, db);

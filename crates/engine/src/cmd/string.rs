@@ -11,6 +11,7 @@ use lunakv_protocol::Reply;
 use crate::command::Cmd;
 use crate::ctx::{eq_ic, notify, Ctx};
 use crate::errors;
+use crate::repl;
 use crate::value::{Entry, Str, Value, EMBSTR_MAX};
 
 /// Declares this family's commands.
@@ -439,6 +440,16 @@ fn set_generic(
         let db = ctx.client.db;
         ctx.eng
             .notify_keyspace_event(notify::GENERIC, "expire", key, db);
+        // Propagated as `SET key value PXAT <ms>` (absolute expiry).
+        if ctx.propagating() {
+            ctx.rewrite_propagation(vec![
+                repl::word("SET"),
+                Bytes::copy_from_slice(key),
+                Bytes::copy_from_slice(val),
+                repl::word("PXAT"),
+                repl::int(ms),
+            ]);
+        }
     }
     if flags & GET != 0 {
         old
@@ -452,7 +463,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Ok(x) => x,
         Err(e) => return e,
     };
-    set_generic(
+    let r = set_generic(
         ctx,
         flags,
         &args[1],
@@ -461,7 +472,18 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         "set",
         Reply::ok(),
         Reply::Null,
-    )
+    );
+    if flags & GET != 0 && expire.is_none() && ctx.propagating() {
+        // Propagated without its GET arguments.
+        let argv = args
+            .iter()
+            .enumerate()
+            .filter(|(j, a)| *j < 3 || !eq_ic(a, "get"))
+            .map(|(_, a)| a.clone())
+            .collect();
+        ctx.rewrite_propagation(argv);
+    }
+    r
 }
 
 fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -525,15 +547,22 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         if flags & (EXAT | PXAT) != 0 && ms as u64 <= ctx.now() {
             ctx.delete(key);
             ctx.modified(key, notify::GENERIC, "del");
+            let lazy = ctx.eng.config.get_bool("lazyfree-lazy-expire");
+            ctx.rewrite_propagation(vec![
+                repl::word(if lazy { "UNLINK" } else { "DEL" }),
+                key.clone(),
+            ]);
         } else {
             ctx.db().set_expire(key, ms as u64);
             ctx.modified(key, notify::GENERIC, "expire");
+            ctx.rewrite_propagation(vec![repl::word("PEXPIREAT"), key.clone(), repl::int(ms)]);
         }
     } else if flags & PERSIST != 0 {
         let had = ctx.lookup_write(key).is_some_and(|e| e.expire != 0);
         if had {
             ctx.db().set_expire(key, 0);
             ctx.modified(key, notify::GENERIC, "persist");
+            ctx.rewrite_propagation(vec![repl::word("PERSIST"), key.clone()]);
         }
     }
     Reply::Bulk(val)
@@ -545,6 +574,11 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Ok(Some(b)) => {
             if ctx.delete(key) {
                 ctx.modified(key, notify::GENERIC, "del");
+                let lazy = ctx.eng.config.get_bool("lazyfree-lazy-user-del");
+                ctx.rewrite_propagation(vec![
+                    repl::word(if lazy { "UNLINK" } else { "DEL" }),
+                    key.clone(),
+                ]);
             }
             Reply::Bulk(b)
         }
@@ -561,6 +595,9 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     };
     ctx.set_value(&args[1], Value::Str(Str::from_bytes(&args[2])), false);
     ctx.modified(&args[1], notify::STRING, "set");
+    if ctx.propagating() {
+        ctx.rewrite_propagation(vec![repl::word("SET"), args[1].clone(), args[2].clone()]);
+    }
     old
 }
 
@@ -684,7 +721,18 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         _ => ctx.db().add(key, Value::Str(new), lru),
     }
     ctx.modified(key, notify::STRING, "incrbyfloat");
-    Reply::Bulk(Bytes::from(text))
+    // Propagated as `SET key <value> KEEPTTL`, so that float formatting
+    // differences cannot make replicas diverge.
+    let text = Bytes::from(text);
+    if ctx.propagating() {
+        ctx.rewrite_propagation(vec![
+            repl::word("SET"),
+            key.clone(),
+            text.clone(),
+            repl::word("KEEPTTL"),
+        ]);
+    }
+    Reply::Bulk(text)
 }
 
 fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

@@ -1177,6 +1177,16 @@ fn zpop(ctx: &mut Ctx<'_>, keys: &[Bytes], max: bool, count: i64, shape: PopShap
     let empty = z.is_empty();
     ctx.modified(key, notify::ZSET, if max { "zpopmax" } else { "zpopmin" });
     delete_if_empty(ctx, key, empty);
+    // BZPOP* propagate as ZPOP* key, [B]ZMPOP as ZPOP* key <count popped>.
+    if !matches!(shape, PopShape::Plain { .. }) && ctx.propagating() {
+        let pop = crate::repl::word(if max { "ZPOPMAX" } else { "ZPOPMIN" });
+        let argv = if shape == PopShape::Blocking {
+            vec![pop, key.clone()]
+        } else {
+            vec![pop, key.clone(), crate::repl::int(n as i64)]
+        };
+        ctx.rewrite_propagation(argv);
+    }
     Ok(match shape {
         PopShape::Plain { nested } => {
             if nested {
