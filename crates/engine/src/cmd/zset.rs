@@ -457,7 +457,10 @@ fn limits(ctx: &Ctx<'_>) -> (usize, usize) {
 }
 
 /// Reads a sorted set (read path: hit/miss stats).
-fn get_zset<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ZSet>, Reply> {
+pub(crate) fn get_zset<'c>(
+    ctx: &'c mut Ctx<'_>,
+    key: &[u8],
+) -> Result<Option<&'c mut ZSet>, Reply> {
     match ctx.lookup(key) {
         None => Ok(None),
         Some(Entry {
@@ -512,7 +515,7 @@ fn reply_members(resp: u8, items: Vec<(Vec<u8>, f64)>, withscores: bool) -> Repl
 /// Parses a score, weight or increment as Redis's `getDoubleFromObject`:
 /// `strtod` with no space around, NaN rejected, and overflow or complete
 /// underflow (ERANGE) rejected too.
-fn score_arg(b: &[u8]) -> Option<f64> {
+pub(crate) fn score_arg(b: &[u8]) -> Option<f64> {
     let v = parse_f64(b)?;
     let lower = b.to_ascii_lowercase();
     if v.is_infinite() && !lower.windows(3).any(|w| w == b"inf") {
@@ -703,7 +706,7 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], z: ZSet, event: &str) -> Reply {
 
 /// Builds a new set from ordered entries, choosing the encoding as Redis
 /// does for destination keys.
-fn build_zset(ctx: &Ctx<'_>, items: &[(Vec<u8>, f64)]) -> ZSet {
+pub(crate) fn build_zset(ctx: &Ctx<'_>, items: &[(Vec<u8>, f64)]) -> ZSet {
     let (me, mv) = limits(ctx);
     let mut z = if items.len() > me || items.iter().any(|(m, _)| m.len() > mv) {
         ZSet::new_big()
@@ -718,7 +721,7 @@ fn build_zset(ctx: &Ctx<'_>, items: &[(Vec<u8>, f64)]) -> ZSet {
 
 // ---------------------------------------------------------------- ZADD
 
-fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> R {
+pub(crate) fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes], zincrby: bool) -> R {
     let key = &args[1];
     let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
         (false, false, false, false, false, zincrby);
