@@ -274,7 +274,12 @@ impl Writer {
             let mut j = i;
             let mut bytes = 0usize;
             while j < entries.len() && j - i < 100 && (bytes < 4096 || j == i) {
-                bytes += entries[j].1.iter().map(|(f, v)| f.len() + v.len() + 4).sum::<usize>() + 8;
+                bytes += entries[j]
+                    .1
+                    .iter()
+                    .map(|(f, v)| f.len() + v.len() + 4)
+                    .sum::<usize>()
+                    + 8;
                 j += 1;
             }
             let mut lp = LpBuilder::new();
@@ -533,10 +538,7 @@ pub fn serialize(eng: &Engine, opts: SaveOptions) -> Result<Vec<u8>, RdbError> {
     w.buf.extend_from_slice(b"REDIS0010");
     w.aux("redis-ver", crate::REDIS_VERSION.as_bytes());
     w.aux("redis-bits", b"64");
-    w.aux(
-        "ctime",
-        (crate::unix_ms() / 1000).to_string().as_bytes(),
-    );
+    w.aux("ctime", (crate::unix_ms() / 1000).to_string().as_bytes());
     w.aux("used-mem", b"1048576");
     w.aux("aof-base", b"0");
     if let Some(f) = eng.functions.as_deref() {
@@ -799,7 +801,10 @@ fn listpack_entries(lp: &[u8]) -> Result<Vec<Vec<u8>>, RdbError> {
                 }
                 0xF3 => {
                     let s = get(p + 1, 4).ok_or_else(bad)?;
-                    (int_text(i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as i64), 5)
+                    (
+                        int_text(i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as i64),
+                        5,
+                    )
                 }
                 0xF4 => {
                     let s = get(p + 1, 8).ok_or_else(bad)?;
@@ -868,7 +873,10 @@ fn ziplist_entries(zl: &[u8]) -> Result<Vec<Vec<u8>>, RdbError> {
                 }
                 0xD0 => {
                     let s = get(p + 1, 4).ok_or_else(bad)?;
-                    (int_text(i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as i64), 5)
+                    (
+                        int_text(i32::from_le_bytes([s[0], s[1], s[2], s[3]]) as i64),
+                        5,
+                    )
                 }
                 0xE0 => {
                     let s = get(p + 1, 8).ok_or_else(bad)?;
@@ -902,7 +910,10 @@ fn ziplist_entries(zl: &[u8]) -> Result<Vec<Vec<u8>>, RdbError> {
 }
 
 /// Decodes a zipmap blob into (field, value) pairs.
-fn zipmap_entries(zm: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, RdbError> {
+/// Field/value pairs.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn zipmap_entries(zm: &[u8]) -> Result<Pairs, RdbError> {
     let bad = || RdbError("corrupt zipmap".into());
     let mut p = 1usize;
     let mut out = Vec::new();
@@ -948,7 +959,8 @@ fn intset_entries(is: &[u8]) -> Result<Vec<i64>, RdbError> {
     }
     let w = u32::from_le_bytes([is[0], is[1], is[2], is[3]]) as usize;
     let n = u32::from_le_bytes([is[4], is[5], is[6], is[7]]) as usize;
-    if !matches!(w, 2 | 4 | 8) || n.checked_mul(w).and_then(|x| x.checked_add(8)) != Some(is.len()) {
+    if !matches!(w, 2 | 4 | 8) || n.checked_mul(w).and_then(|x| x.checked_add(8)) != Some(is.len())
+    {
         return Err(bad());
     }
     let mut out: Vec<i64> = Vec::with_capacity(n);
@@ -1043,8 +1055,11 @@ fn set_from_members(
     Ok(s.filter(|s| !s.is_empty()).map(|s| Value::Set(Box::new(s))))
 }
 
-fn pairs<T>(v: Vec<Vec<u8>>, f: impl Fn(Vec<u8>) -> Result<T, RdbError>) -> Result<Vec<(Vec<u8>, T)>, RdbError> {
-    if v.len() % 2 != 0 {
+fn pairs<T>(
+    v: Vec<Vec<u8>>,
+    f: impl Fn(Vec<u8>) -> Result<T, RdbError>,
+) -> Result<Vec<(Vec<u8>, T)>, RdbError> {
+    if !v.len().is_multiple_of(2) {
         return err("odd number of elements in a key-value blob");
     }
     let mut out = Vec::with_capacity(v.len() / 2);
@@ -1094,11 +1109,8 @@ fn read_stream(r: &mut Reader<'_>, v2: bool) -> Result<Stream, RdbError> {
         if lp_int(next()?)? != 0 {
             return Err(bad("master entry terminator"));
         }
-        loop {
-            let flags = match next() {
-                Ok(f) => lp_int(f)?,
-                Err(_) => break,
-            };
+        while let Ok(f) = next() {
+            let flags = lp_int(f)?;
             let msd = lp_int(next()?)?;
             let seqd = lp_int(next()?)?;
             let id = StreamId {
@@ -1312,9 +1324,9 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &LoadLimits) -> Result<Option<
             }
             (!l.is_empty()).then(|| Value::List(Box::new(l)))
         }
-        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 => {
-            Some(Value::Stream(Box::new(read_stream(r, t == ty::STREAM_LISTPACKS_2)?)))
-        }
+        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 => Some(Value::Stream(Box::new(
+            read_stream(r, t == ty::STREAM_LISTPACKS_2)?,
+        ))),
         _ => return err(&format!("unknown RDB value type {t}")),
     })
 }
@@ -1364,7 +1376,7 @@ pub fn parse(
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    if ver < 1 || ver > RDB_VERSION {
+    if !(1..=RDB_VERSION).contains(&ver) {
         return err(&format!("can't handle RDB format version {ver}"));
     }
     let mut r = Reader::new(buf, buf.len());
@@ -1552,14 +1564,12 @@ pub fn apply(eng: &mut Engine, p: Parsed, merge: bool) -> Result<LoadStats, RdbE
         let Some(db) = eng.dbs.get_mut(k.db) else {
             return err("database index out of range");
         };
-        if db.dict.get(&k.key).is_some() {
-            if !merge {
-                return Err(RdbError(format!(
-                    "RDB has duplicated key '{}' in DB {}",
-                    String::from_utf8_lossy(&k.key),
-                    k.db
-                )));
-            }
+        if db.dict.get(&k.key).is_some() && !merge {
+            return Err(RdbError(format!(
+                "RDB has duplicated key '{}' in DB {}",
+                String::from_utf8_lossy(&k.key),
+                k.db
+            )));
         }
         db.insert_entry(
             k.key.into_boxed_slice(),
@@ -1623,7 +1633,10 @@ impl Default for Persist {
 /// The configured `dbfilename` (relative to the working directory, which
 /// is `dir`).
 pub fn db_path(eng: &Engine) -> String {
-    eng.config.get("dbfilename").unwrap_or("dump.rdb").to_string()
+    eng.config
+        .get("dbfilename")
+        .unwrap_or("dump.rdb")
+        .to_string()
 }
 
 /// Writes `data` to `tmp`, syncs it and renames it to `path`.
@@ -1780,8 +1793,7 @@ pub fn cron(eng: &mut Engine) {
     for (secs, changes) in save_points(eng) {
         if eng.dirty >= changes
             && now.saturating_sub(eng.lastsave_unix) > secs
-            && (eng.persist.last_bgsave_ok
-                || now.saturating_sub(eng.persist.last_bgsave_try) > 5)
+            && (eng.persist.last_bgsave_ok || now.saturating_sub(eng.persist.last_bgsave_try) > 5)
         {
             crate::log::notice(&format!("{changes} changes in {secs} seconds. Saving..."));
             let _ = bgsave(eng);
@@ -1794,7 +1806,12 @@ pub fn cron(eng: &mut Engine) {
 pub fn load_file(eng: &mut Engine, path: &str, merge: bool) -> Result<LoadStats, RdbError> {
     let buf = std::fs::read(path).map_err(|e| RdbError(e.to_string()))?;
     let lim = LoadLimits::from_config(&eng.config);
-    let parsed = parse(&buf, &lim, eng.dbs.len(), eng.config.get_bool("rdbchecksum"))?;
+    let parsed = parse(
+        &buf,
+        &lim,
+        eng.dbs.len(),
+        eng.config.get_bool("rdbchecksum"),
+    )?;
     let st = apply(eng, parsed, merge)?;
     eng.persist.last_load = st;
     if st.empty_skipped > 0 {
@@ -1904,26 +1921,149 @@ mod tests {
             vec!["SET".into(), "emb".into(), "hello".into()],
             vec!["SET".into(), "raw".into(), big.clone()],
             vec!["SET".into(), "empty".into(), "".into()],
-            vec!["SET".into(), "rand".into(), "q8w7e6r5t4y3u2i1o0pazsxdcfvgbhnjmk,l.".into()],
+            vec![
+                "SET".into(),
+                "rand".into(),
+                "q8w7e6r5t4y3u2i1o0pazsxdcfvgbhnjmk,l.".into(),
+            ],
             vec!["APPEND".into(), "app".into(), "12".into()],
-            vec!["RPUSH".into(), "list".into(), "a".into(), "1".into(), "-5000".into(), big.clone()],
-            vec!["HSET".into(), "hsmall".into(), "f".into(), "v".into(), "n".into(), "100000".into()],
+            vec![
+                "RPUSH".into(),
+                "list".into(),
+                "a".into(),
+                "1".into(),
+                "-5000".into(),
+                big.clone(),
+            ],
+            vec![
+                "HSET".into(),
+                "hsmall".into(),
+                "f".into(),
+                "v".into(),
+                "n".into(),
+                "100000".into(),
+            ],
             vec!["HSET".into(), "hbig".into(), "f".into(), big.clone()],
-            vec!["SADD".into(), "sint".into(), "1".into(), "-2".into(), "70000".into(), "5000000000".into()],
-            vec!["SADD".into(), "sstr".into(), "a".into(), "b".into(), "3".into()],
-            vec!["ZADD".into(), "zsmall".into(), "1".into(), "a".into(), "2.5".into(), "b".into(), "-inf".into(), "c".into(), "inf".into(), "d".into(), "1e300".into(), "e".into()],
-            vec!["ZADD".into(), "zbig".into(), "1".into(), big.clone(), "0.1".into(), "x".into()],
-            vec!["SET".into(), "ttl".into(), "v".into(), "PX".into(), "100000000".into()],
-            vec!["XADD".into(), "st".into(), "1-1".into(), "a".into(), "1".into(), "b".into(), "2".into()],
-            vec!["XADD".into(), "st".into(), "2-1".into(), "a".into(), "3".into(), "b".into(), "4".into()],
-            vec!["XADD".into(), "st".into(), "3-0".into(), "c".into(), "5".into()],
-            vec!["XADD".into(), "st".into(), "4-0".into(), "a".into(), "6".into(), "b".into(), "7".into()],
+            vec![
+                "SADD".into(),
+                "sint".into(),
+                "1".into(),
+                "-2".into(),
+                "70000".into(),
+                "5000000000".into(),
+            ],
+            vec![
+                "SADD".into(),
+                "sstr".into(),
+                "a".into(),
+                "b".into(),
+                "3".into(),
+            ],
+            vec![
+                "ZADD".into(),
+                "zsmall".into(),
+                "1".into(),
+                "a".into(),
+                "2.5".into(),
+                "b".into(),
+                "-inf".into(),
+                "c".into(),
+                "inf".into(),
+                "d".into(),
+                "1e300".into(),
+                "e".into(),
+            ],
+            vec![
+                "ZADD".into(),
+                "zbig".into(),
+                "1".into(),
+                big.clone(),
+                "0.1".into(),
+                "x".into(),
+            ],
+            vec![
+                "SET".into(),
+                "ttl".into(),
+                "v".into(),
+                "PX".into(),
+                "100000000".into(),
+            ],
+            vec![
+                "XADD".into(),
+                "st".into(),
+                "1-1".into(),
+                "a".into(),
+                "1".into(),
+                "b".into(),
+                "2".into(),
+            ],
+            vec![
+                "XADD".into(),
+                "st".into(),
+                "2-1".into(),
+                "a".into(),
+                "3".into(),
+                "b".into(),
+                "4".into(),
+            ],
+            vec![
+                "XADD".into(),
+                "st".into(),
+                "3-0".into(),
+                "c".into(),
+                "5".into(),
+            ],
+            vec![
+                "XADD".into(),
+                "st".into(),
+                "4-0".into(),
+                "a".into(),
+                "6".into(),
+                "b".into(),
+                "7".into(),
+            ],
             vec!["XDEL".into(), "st".into(), "2-1".into()],
-            vec!["XGROUP".into(), "CREATE".into(), "st".into(), "g1".into(), "0".into()],
-            vec!["XREADGROUP".into(), "GROUP".into(), "g1".into(), "alice".into(), "COUNT".into(), "2".into(), "STREAMS".into(), "st".into(), ">".into()],
-            vec!["XGROUP".into(), "CREATECONSUMER".into(), "st".into(), "g1".into(), "bob".into()],
-            vec!["XGROUP".into(), "CREATE".into(), "st".into(), "g2".into(), "$".into()],
-            vec!["XADD".into(), "emptystream".into(), "MAXLEN".into(), "0".into(), "5-5".into(), "f".into(), "v".into()],
+            vec![
+                "XGROUP".into(),
+                "CREATE".into(),
+                "st".into(),
+                "g1".into(),
+                "0".into(),
+            ],
+            vec![
+                "XREADGROUP".into(),
+                "GROUP".into(),
+                "g1".into(),
+                "alice".into(),
+                "COUNT".into(),
+                "2".into(),
+                "STREAMS".into(),
+                "st".into(),
+                ">".into(),
+            ],
+            vec![
+                "XGROUP".into(),
+                "CREATECONSUMER".into(),
+                "st".into(),
+                "g1".into(),
+                "bob".into(),
+            ],
+            vec![
+                "XGROUP".into(),
+                "CREATE".into(),
+                "st".into(),
+                "g2".into(),
+                "$".into(),
+            ],
+            vec![
+                "XADD".into(),
+                "emptystream".into(),
+                "MAXLEN".into(),
+                "0".into(),
+                "5-5".into(),
+                "f".into(),
+                "v".into(),
+            ],
             vec!["SELECT".into(), "3".into()],
             vec!["SET".into(), "db3".into(), "v".into()],
             vec!["SELECT".into(), "0".into()],
@@ -1952,7 +2092,8 @@ mod tests {
     fn encodings(t: &mut TestEngine) -> Vec<(String, String)> {
         let mut v = Vec::new();
         for db in [0usize, 3] {
-            let mut keys: Vec<Vec<u8>> = t.eng.dbs[db].dict.iter().map(|(k, _)| k.to_vec()).collect();
+            let mut keys: Vec<Vec<u8>> =
+                t.eng.dbs[db].dict.iter().map(|(k, _)| k.to_vec()).collect();
             keys.sort();
             for k in keys {
                 let e = t.eng.dbs[db].dict.get(&k).unwrap();
@@ -1986,15 +2127,35 @@ mod tests {
             let mut b = reload(&a, compress);
             assert_eq!(b.raw(&["DEBUG", "DIGEST"]), d);
             assert_eq!(encodings(&mut a), encodings(&mut b));
-            assert_eq!(b.raw(&["LRANGE", "list", "0", "-1"]), a.raw(&["LRANGE", "list", "0", "-1"]));
-            assert_eq!(b.raw(&["ZRANGE", "zsmall", "0", "-1", "WITHSCORES"]), a.raw(&["ZRANGE", "zsmall", "0", "-1", "WITHSCORES"]));
+            assert_eq!(
+                b.raw(&["LRANGE", "list", "0", "-1"]),
+                a.raw(&["LRANGE", "list", "0", "-1"])
+            );
+            assert_eq!(
+                b.raw(&["ZRANGE", "zsmall", "0", "-1", "WITHSCORES"]),
+                a.raw(&["ZRANGE", "zsmall", "0", "-1", "WITHSCORES"])
+            );
             assert_eq!(b.raw(&["HGETALL", "hsmall"]), a.raw(&["HGETALL", "hsmall"]));
             for k in ["st", "bigstream", "emptystream"] {
-                assert_eq!(b.raw(&["XRANGE", k, "-", "+"]), a.raw(&["XRANGE", k, "-", "+"]), "{k}");
-                assert_eq!(b.raw(&["XINFO", "STREAM", k]), a.raw(&["XINFO", "STREAM", k]), "{k}");
+                assert_eq!(
+                    b.raw(&["XRANGE", k, "-", "+"]),
+                    a.raw(&["XRANGE", k, "-", "+"]),
+                    "{k}"
+                );
+                assert_eq!(
+                    b.raw(&["XINFO", "STREAM", k]),
+                    a.raw(&["XINFO", "STREAM", k]),
+                    "{k}"
+                );
             }
-            assert_eq!(b.raw(&["XINFO", "GROUPS", "st"]), a.raw(&["XINFO", "GROUPS", "st"]));
-            assert_eq!(b.raw(&["XPENDING", "st", "g1", "-", "+", "10"]), a.raw(&["XPENDING", "st", "g1", "-", "+", "10"]));
+            assert_eq!(
+                b.raw(&["XINFO", "GROUPS", "st"]),
+                a.raw(&["XINFO", "GROUPS", "st"])
+            );
+            assert_eq!(
+                b.raw(&["XPENDING", "st", "g1", "-", "+", "10"]),
+                a.raw(&["XPENDING", "st", "g1", "-", "+", "10"])
+            );
         }
     }
 
@@ -2057,7 +2218,10 @@ mod tests {
                 body.push(254);
                 body.extend_from_slice(&(prev as u32).to_le_bytes());
             }
-            match std::str::from_utf8(it).ok().and_then(|s| s.parse::<i64>().ok()) {
+            match std::str::from_utf8(it)
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok())
+            {
                 Some(v) if (0..=12).contains(&v) => body.push(0xF1 + v as u8),
                 Some(v) if i8::try_from(v).is_ok() => {
                     body.push(0xFE);
@@ -2131,7 +2295,16 @@ mod tests {
     #[test]
     fn loads_old_encodings() {
         let long = vec![b'z'; 300];
-        let items: Vec<&[u8]> = vec![b"a", b"7", b"-100", b"1000", b"100000", b"3000000000", b"hello", &long];
+        let items: Vec<&[u8]> = vec![
+            b"a",
+            b"7",
+            b"-100",
+            b"1000",
+            b"100000",
+            b"3000000000",
+            b"hello",
+            &long,
+        ];
         let zl = ziplist(&items);
         // Zipmap: two pairs.
         let mut zm = vec![2u8];
@@ -2165,8 +2338,16 @@ mod tests {
         let img = file_with(&[
             (ty::LIST_ZIPLIST, b"lz", blob(&zl)),
             (ty::HASH_ZIPMAP, b"hzm", blob(&zm)),
-            (ty::HASH_ZIPLIST, b"hzl", blob(&ziplist(&[b"f", b"1", b"g", b"x"]))),
-            (ty::ZSET_ZIPLIST, b"zzl", blob(&ziplist(&[b"m", b"1.5", b"n", b"2"]))),
+            (
+                ty::HASH_ZIPLIST,
+                b"hzl",
+                blob(&ziplist(&[b"f", b"1", b"g", b"x"])),
+            ),
+            (
+                ty::ZSET_ZIPLIST,
+                b"zzl",
+                blob(&ziplist(&[b"m", b"1.5", b"n", b"2"])),
+            ),
             (ty::LIST_QUICKLIST, b"lq", ql.buf.clone()),
             (ty::ZSET, b"oz", oz.buf.clone()),
             (ty::LIST, b"ol", ol.buf.clone()),
@@ -2182,10 +2363,16 @@ mod tests {
         assert_eq!(t.raw(&["HGET", "hzm", "f2"]), "$2\r\n22\r\n");
         assert_eq!(t.raw(&["HGET", "hzl", "g"]), "$1\r\nx\r\n");
         assert_eq!(t.raw(&["ZSCORE", "zzl", "m"]), "$3\r\n1.5\r\n");
-        assert_eq!(t.raw(&["LRANGE", "lq", "0", "-1"]), "*3\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n");
+        assert_eq!(
+            t.raw(&["LRANGE", "lq", "0", "-1"]),
+            "*3\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n"
+        );
         assert_eq!(t.raw(&["ZSCORE", "oz", "b"]), "$3\r\ninf\r\n");
         assert_eq!(t.raw(&["ZRANGE", "oz", "0", "0"]), "*1\r\n$1\r\nc\r\n");
-        assert_eq!(t.raw(&["LRANGE", "ol", "0", "-1"]), "*2\r\n$1\r\np\r\n$1\r\nq\r\n");
+        assert_eq!(
+            t.raw(&["LRANGE", "ol", "0", "-1"]),
+            "*2\r\n$1\r\np\r\n$1\r\nq\r\n"
+        );
         assert_eq!(t.raw(&["OBJECT", "ENCODING", "hzm"]), "$8\r\nlistpack\r\n");
     }
 

@@ -31,9 +31,9 @@ use mlua::chunk::ChunkMode;
 use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, VmState};
 
 use crate::flags::{split_args, ScriptFlags};
+use crate::host::{Host, LogLevel};
 pub use crate::rdbfmt::{crc64, lzf_decompress};
 use crate::rdbfmt::{rdb_read_len, rdb_read_string, rdb_write_string};
-use crate::host::{Host, LogLevel};
 use crate::vm::{LuaVm, VmError, REDIS_VERSION, REDIS_VERSION_NUM};
 
 /// How long FUNCTION LOAD lets library code run (Redis's `LOAD_TIMEOUT_MS`).

@@ -232,7 +232,6 @@ const fn crc64_table() -> [u64; 256] {
     t
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

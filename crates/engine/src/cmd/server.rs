@@ -1395,19 +1395,58 @@ fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
     *digest = sha1(&digest[..]);
 }
 
-/// Mixes a value into `digest` the way Redis's `xorObjectDigest` does.
+/// Mixes a value into `digest` the way Redis's `xorObjectDigest` does, so
+/// that DEBUG DIGEST / DIGEST-VALUE agree with Redis for the same data.
 fn object_digest(digest: &mut [u8; 20], val: &Value, has_expire: bool) {
-    #[allow(unreachable_patterns)]
     let ty: u32 = match val {
         Value::Str(_) => 0,
-        _ => 99,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
+        Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     };
     mix_digest(digest, &ty.to_be_bytes());
-    #[allow(unreachable_patterns)]
+    let score_text = |s: f64| {
+        if s.is_infinite() {
+            if s > 0.0 { "inf" } else { "-inf" }.to_string()
+        } else {
+            lunakv_protocol::fmt_g17(s)
+        }
+    };
     match val {
         Value::Str(s) => s.with_bytes(|b| mix_digest(digest, b)),
-        // Other types: a stable rendering until their owners provide one.
-        other => mix_digest(digest, format!("{other:?}").as_bytes()),
+        Value::List(l) => {
+            for e in l.iter() {
+                mix_digest(digest, e);
+            }
+        }
+        Value::Set(s) => s.for_each(|m| xor_digest(digest, m)),
+        Value::ZSet(z) => {
+            for (m, sc) in z.iter() {
+                let mut ed = [0u8; 20];
+                mix_digest(&mut ed, m);
+                mix_digest(&mut ed, score_text(sc).as_bytes());
+                xor_digest(digest, &ed);
+            }
+        }
+        Value::Hash(h) => {
+            for (f, v) in h.iter() {
+                let mut ed = [0u8; 20];
+                mix_digest(&mut ed, f);
+                mix_digest(&mut ed, v);
+                xor_digest(digest, &ed);
+            }
+        }
+        Value::Stream(st) => {
+            for (id, fields) in st.iter() {
+                mix_digest(digest, format!("{}.{}", id.ms, id.seq).as_bytes());
+                for (f, v) in &fields {
+                    mix_digest(digest, f);
+                    mix_digest(digest, v);
+                }
+            }
+        }
     }
     if has_expire {
         xor_digest(digest, b"!!expire!!");
