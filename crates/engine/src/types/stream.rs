@@ -154,14 +154,6 @@ fn get_varint(buf: &[u8], pos: &mut usize) -> u64 {
     v
 }
 
-fn get_u64(buf: &[u8], pos: usize) -> u64 {
-    let mut a = [0u8; 8];
-    if let Some(s) = buf.get(pos..pos + 8) {
-        a.copy_from_slice(s);
-    }
-    u64::from_le_bytes(a)
-}
-
 /// Size of a listpack backlen for an element of `l` bytes.
 fn lp_backlen(l: usize) -> usize {
     match l {
@@ -215,6 +207,17 @@ fn lp_str_size(b: &[u8]) -> usize {
 pub struct EntryRef<'a> {
     data: &'a [u8],
     nfields: usize,
+    /// The node's master fields when the entry has the same fields (only
+    /// its values are stored then).
+    master: Option<&'a [u8]>,
+}
+
+/// Reads a length-prefixed string at `pos`.
+fn get_str<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
+    let l = get_varint(buf, pos) as usize;
+    let s = buf.get(*pos..*pos + l).unwrap_or(&[]);
+    *pos += l;
+    s
 }
 
 impl<'a> EntryRef<'a> {
@@ -231,14 +234,15 @@ impl<'a> EntryRef<'a> {
     /// The field/value pairs in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let data = self.data;
+        let master = self.master;
         let mut pos = 0usize;
+        let mut mpos = 0usize;
         (0..self.nfields).map(move |_| {
-            let fl = get_varint(data, &mut pos) as usize;
-            let f = data.get(pos..pos + fl).unwrap_or(&[]);
-            pos += fl;
-            let vl = get_varint(data, &mut pos) as usize;
-            let v = data.get(pos..pos + vl).unwrap_or(&[]);
-            pos += vl;
+            let f = match master {
+                Some(m) => get_str(m, &mut mpos),
+                None => get_str(data, &mut pos),
+            };
+            let v = get_str(data, &mut pos);
             (f, v)
         })
     }
@@ -247,9 +251,13 @@ impl<'a> EntryRef<'a> {
 /// A node of entries (Redis's listpack under one radix tree key).
 #[derive(Clone, Default, PartialEq)]
 struct Node {
-    /// Encoded entries: id ms (8 LE), seq (8 LE), field count (varint),
-    /// then length-prefixed fields and values.
+    /// Encoded entries, as varints: ms minus the master ms, seq, then
+    /// `field count << 1 | same-fields flag`, then length-prefixed fields
+    /// and values (values only when the fields are the master's, as
+    /// listpack's SAMEFIELDS compression does).
     buf: Vec<u8>,
+    /// The master ID (the node's key).
+    master_id: StreamId,
     /// Offsets of the live entries, in ID order.
     offs: Vec<u32>,
     /// Entries marked deleted (still counted for the node's size).
@@ -265,16 +273,23 @@ struct Node {
 
 impl Node {
     fn id_at(&self, off: u32) -> StreamId {
-        let o = off as usize;
-        StreamId::new(get_u64(&self.buf, o), get_u64(&self.buf, o + 8))
+        let mut pos = off as usize;
+        let ms = self
+            .master_id
+            .ms
+            .wrapping_add(get_varint(&self.buf, &mut pos));
+        StreamId::new(ms, get_varint(&self.buf, &mut pos))
     }
 
     fn entry_at(&self, off: u32) -> EntryRef<'_> {
-        let mut pos = off as usize + 16;
-        let n = get_varint(&self.buf, &mut pos) as usize;
+        let mut pos = off as usize;
+        get_varint(&self.buf, &mut pos);
+        get_varint(&self.buf, &mut pos);
+        let tag = get_varint(&self.buf, &mut pos);
         EntryRef {
             data: self.buf.get(pos..).unwrap_or(&[]),
-            nfields: n,
+            nfields: (tag >> 1) as usize,
+            master: (tag & 1 == 1).then_some(&self.master[..]),
         }
     }
 
@@ -582,6 +597,11 @@ impl Stream {
             }
         };
         if new_node {
+            // A closed node keeps no spare capacity (lpShrinkToFit).
+            if let Some((_, prev)) = self.nodes.iter_mut().next_back() {
+                prev.buf.shrink_to_fit();
+                prev.offs.shrink_to_fit();
+            }
             let mut master = Vec::new();
             let mut bytes = 6 + 1; // header + end
             bytes += lp_int_size(1) + lp_int_size(0) + lp_int_size(fields.len() as i64);
@@ -596,6 +616,7 @@ impl Stream {
                 master_n: fields.len() as u32,
                 bytes: bytes as u32,
                 last: id,
+                master_id: id,
                 ..Default::default()
             };
             self.nodes.insert(id, node);
@@ -630,12 +651,14 @@ impl Stream {
         esize += lp_int_size(pieces as i64);
         node.bytes = node.bytes.saturating_add(esize as u32);
         let off = node.buf.len() as u32;
-        node.buf.extend_from_slice(&id.ms.to_le_bytes());
-        node.buf.extend_from_slice(&id.seq.to_le_bytes());
-        put_varint(&mut node.buf, fields.len() as u64);
+        put_varint(&mut node.buf, id.ms.wrapping_sub(master_id.ms));
+        put_varint(&mut node.buf, id.seq);
+        put_varint(&mut node.buf, ((fields.len() as u64) << 1) | same as u64);
         for (f, v) in fields {
-            put_varint(&mut node.buf, f.len() as u64);
-            node.buf.extend_from_slice(f);
+            if !same {
+                put_varint(&mut node.buf, f.len() as u64);
+                node.buf.extend_from_slice(f);
+            }
             put_varint(&mut node.buf, v.len() as u64);
             node.buf.extend_from_slice(v);
         }
