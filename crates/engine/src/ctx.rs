@@ -47,9 +47,10 @@ impl<'a> Ctx<'a> {
         self.eng.now_ms
     }
 
-    /// The LRU clock value stamped on accessed keys.
+    /// The `lru` field of a key created now: the LRU clock, or with an LFU
+    /// `maxmemory-policy` the current minute and the initial counter.
     pub fn lru(&self) -> u32 {
-        (self.eng.now_ms / 1000) as u32
+        self.eng.evict.new_lru(self.eng.now_ms)
     }
 
     /// The client's selected database.
@@ -67,20 +68,20 @@ impl<'a> Ctx<'a> {
     /// Looks up a live key for reading and touches its access clock.
     pub fn lookup(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now();
-        let lru = self.lru();
         let no_touch = self.client.no_touch;
         let db = self.client.db;
-        let e = self.eng.dbs[db].get_mut(key, now);
+        let eng = &mut *self.eng;
+        let e = eng.dbs[db].get_mut(key, now);
         match e {
             Some(e) => {
                 if !no_touch {
-                    e.lru = lru;
+                    eng.evict.touch(&mut e.lru, now);
                 }
-                self.eng.stats.keyspace_hits += 1;
+                eng.stats.keyspace_hits += 1;
                 Some(e)
             }
             None => {
-                self.eng.stats.keyspace_misses += 1;
+                eng.stats.keyspace_misses += 1;
                 None
             }
         }
@@ -89,10 +90,10 @@ impl<'a> Ctx<'a> {
     /// Looks up a live key for writing (no hit/miss accounting).
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let now = self.now();
-        let lru = self.lru();
         let db = self.client.db;
-        let e = self.eng.dbs[db].get_mut(key, now)?;
-        e.lru = lru;
+        let eng = &mut *self.eng;
+        let e = eng.dbs[db].get_mut(key, now)?;
+        eng.evict.touch(&mut e.lru, now);
         Some(e)
     }
 
@@ -125,7 +126,17 @@ impl<'a> Ctx<'a> {
     /// `keep_ttl`).
     pub fn set_value(&mut self, key: &[u8], val: Value, keep_ttl: bool) {
         let now = self.now();
-        let lru = self.lru();
+        // With an LFU policy an overwritten key keeps its access counter,
+        // as Redis's dbOverwrite (callers looked the key up, which counted
+        // the access).
+        let lru = if self.eng.evict.policy.is_lfu() {
+            match self.db().get(key, now) {
+                Some(e) => e.lru,
+                None => self.lru(),
+            }
+        } else {
+            self.lru()
+        };
         self.db().set(key, val, keep_ttl, now, lru);
     }
 

@@ -18,6 +18,7 @@ pub mod ctx;
 pub mod db;
 pub mod dict;
 pub mod errors;
+pub mod evict;
 pub mod glob;
 pub mod log;
 pub mod rdb;
@@ -228,6 +229,8 @@ pub struct Engine {
     /// While a parked command is re-run: its original deadline, so that
     /// blocking again keeps it.
     pub reblock_deadline: Option<u64>,
+    /// maxmemory: cached settings, the eviction pool, the OOM state.
+    pub evict: evict::Evict,
     /// RDB save state (BGSAVE child, INFO persistence figures).
     pub persist: rdb::Persist,
     /// Command propagation, replicas, backlog and MONITOR.
@@ -273,6 +276,7 @@ impl Engine {
             latency_threshold_ms: 0,
             blocking: Default::default(),
             reblock_deadline: None,
+            evict: evict::Evict::default(),
             persist: rdb::Persist::default(),
             repl: repl::Repl::default(),
             config,
@@ -295,6 +299,7 @@ impl Engine {
         self.notify_flags =
             cmd::parse_notify_flags(self.config.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);
+        evict::config_changed(self);
         self.repl.min_replicas = self.config.get_i64("min-replicas-to-write");
     }
 
@@ -503,6 +508,15 @@ impl Engine {
                     return e;
                 }
             }
+            if self.evict.maxmemory > 0 {
+                if let Some(e) = evict::gate(self, c, cmd, args) {
+                    self.cmdstats[cmd.id].rejected += 1;
+                    self.count_error(&e);
+                    return e;
+                }
+            } else {
+                self.evict.pre_command_oom = false;
+            }
             if c.resp == 2 && c.subscriptions > 0 && !cmd::allowed_in_pubsub_context(cmd) {
                 let e = Reply::err(format!(
                     "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -686,6 +700,7 @@ impl Engine {
                 db.dict.rehash_for(1);
             }
         }
+        evict::cron(self);
         cmd::cron(self);
         rdb::cron(self);
     }

@@ -1041,10 +1041,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const SHARED_INTEGERS: i64 = 10000;
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
-    ctx.eng
-        .config
-        .get("maxmemory-policy")
-        .is_some_and(|p| p.contains("lfu"))
+    ctx.eng.evict.policy.is_lfu()
 }
 
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -1072,21 +1069,21 @@ fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 
 fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let lfu = lfu_policy(ctx);
-    let now = ctx.lru();
+    let now = ctx.now();
     match peek(ctx, &args[2]) {
         None => Reply::Null,
         Some(_) if lfu => Reply::err_static("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
-        Some(e) => Reply::Int(i64::from(now.saturating_sub(e.lru))),
+        Some(e) => Reply::Int((crate::evict::estimate_idle_ms(e.lru, now) / 1000) as i64),
     }
 }
 
 fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let lfu = lfu_policy(ctx);
-    match peek(ctx, &args[2]) {
+    let now = ctx.now();
+    match peek(ctx, &args[2]).map(|e| e.lru) {
         None => Reply::Null,
         Some(_) if !lfu => Reply::err_static("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
-        // Access frequency is not tracked yet: Redis's initial counter.
-        Some(_) => Reply::Int(5),
+        Some(lru) => Reply::Int(i64::from(ctx.eng.evict.freq(lru, now))),
     }
 }
 

@@ -239,6 +239,11 @@ impl Host for ScriptHost<'_> {
                     self.eng.count_error(&e);
                     return e;
                 }
+                if let Some(e) =
+                    crate::evict::script_call_check(self.eng, cmd, opts.allow_oom, self.wrote)
+                {
+                    return e;
+                }
                 if cmd.is(flags::WRITE) {
                     self.wrote = true;
                     self.eng.shared.script_wrote.store(true, Ordering::Release);
@@ -296,6 +301,7 @@ impl Host for ScriptHost<'_> {
                 "NOREPLICAS Not enough good replicas to write.",
             ));
         }
+        crate::evict::script_start_check(self.eng, flags)?;
         self.flags = flags;
         let sh = &self.eng.shared;
         sh.script_kill.store(false, Ordering::Release);

@@ -649,16 +649,7 @@ pub fn rss_bytes() -> u64 {
 
 /// Bytes allocated by the process's allocator (Redis's `used_memory`).
 pub fn used_memory() -> u64 {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: mallinfo2 only reads the allocator's statistics.
-        let mi = unsafe { libc::mallinfo2() };
-        let n = (mi.uordblks + mi.hblkhd) as u64;
-        if n > 0 {
-            return n;
-        }
-    }
-    rss_bytes()
+    crate::evict::used_memory()
 }
 
 fn rusage(who: libc::c_int) -> (f64, f64) {
@@ -821,19 +812,25 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             let se = USED_MEMORY_SCRIPTS_EVAL.load(Ordering::Relaxed);
             let fm = USED_MEMORY_FUNCTIONS.load(Ordering::Relaxed);
             let maxmem = eng.config.get_i64("maxmemory").max(0) as u64;
+            let peak = crate::evict::used_memory_peak().max(used);
+            let mem = crate::evict::memory_breakdown(eng, used);
+            let allocated = crate::evict::allocator_allocated();
             f!("used_memory:{used}");
             f!("used_memory_human:{}", bytes_to_human(used));
             f!("used_memory_rss:{rss}");
             f!("used_memory_rss_human:{}", bytes_to_human(rss));
-            f!("used_memory_peak:{used}");
-            f!("used_memory_peak_human:{}", bytes_to_human(used));
-            f!("used_memory_peak_perc:100.00%");
-            f!("used_memory_overhead:0");
-            f!("used_memory_startup:0");
-            f!("used_memory_dataset:{used}");
-            f!("used_memory_dataset_perc:100.00%");
-            f!("allocator_allocated:{used}");
-            f!("allocator_active:{used}");
+            f!("used_memory_peak:{peak}");
+            f!("used_memory_peak_human:{}", bytes_to_human(peak));
+            f!(
+                "used_memory_peak_perc:{:.2}%",
+                used as f64 * 100.0 / peak.max(1) as f64
+            );
+            f!("used_memory_overhead:{}", mem.overhead);
+            f!("used_memory_startup:{}", mem.startup);
+            f!("used_memory_dataset:{}", mem.dataset);
+            f!("used_memory_dataset_perc:{:.2}%", mem.dataset_perc);
+            f!("allocator_allocated:{allocated}");
+            f!("allocator_active:{allocated}");
             f!("allocator_resident:{rss}");
             f!("total_system_memory:{}", total_system_memory());
             f!(
@@ -975,8 +972,9 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             f!("expire_cycle_cpu_milliseconds:0");
             f!("evicted_keys:{}", st.evicted_keys);
             f!("evicted_clients:0");
-            f!("total_eviction_exceeded_time:0");
-            f!("current_eviction_exceeded_time:0");
+            let (total_ex, current_ex) = crate::evict::exceeded_time_ms(eng);
+            f!("total_eviction_exceeded_time:{total_ex}");
+            f!("current_eviction_exceeded_time:{current_ex}");
             f!("keyspace_hits:{}", st.keyspace_hits);
             f!("keyspace_misses:{}", st.keyspace_misses);
             f!("pubsub_channels:0");
@@ -1269,6 +1267,7 @@ pub fn reset_stats(eng: &mut Engine) {
         *s = crate::CmdStat::default();
     }
     eng.errorstats.clear();
+    eng.evict.exceeded_total_ms = 0;
     for db in eng.dbs.iter_mut() {
         db.stat_expired = 0;
     }
@@ -1559,7 +1558,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
         ("object", 3) => {
             let db = ctx.client.db;
-            let lru_now = ctx.lru();
+            let now = ctx.now();
             let Some(e) = ctx.eng.dbs[db].dict.get(&args[2]) else {
                 return errors::no_such_key();
             };
@@ -1572,7 +1571,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                     other as *const Value as usize,
                 ),
             };
-            let idle = lru_now.saturating_sub(e.lru);
+            let idle = crate::evict::estimate_idle_ms(e.lru, now) / 1000;
             Reply::Status(Bytes::from(format!(
                 "Value at:0x{addr:x} refcount:1 encoding:{enc} serializedlength:{ser} lru:{} lru_seconds_idle:{idle}",
                 e.lru & 0xff_ffff
@@ -1764,7 +1763,10 @@ fn memory_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     let keys: usize = ctx.eng.dbs.iter().map(|d| d.len()).sum();
     let b = |s: &'static str| Reply::Bulk(Bytes::from_static(s.as_bytes()));
     let mut m = vec![
-        (b("peak.allocated"), Reply::Int(used)),
+        (
+            b("peak.allocated"),
+            Reply::Int((crate::evict::used_memory_peak() as i64).max(used)),
+        ),
         (b("total.allocated"), Reply::Int(used)),
         (b("startup.allocated"), Reply::Int(0)),
         (b("replication.backlog"), Reply::Int(0)),
