@@ -580,7 +580,8 @@ fn pick_victim(eng: &mut Engine) -> Option<(usize, Key)> {
 }
 
 /// Deletes an evicted key the way every deletion goes: WATCH
-/// invalidation, the `evicted` keyspace event, INFO `evicted_keys`.
+/// invalidation, the `evicted` keyspace event, INFO `evicted_keys`, and a
+/// DEL (UNLINK with `lazyfree-lazy-eviction`) for replicas and the AOF.
 fn evict_key(eng: &mut Engine, db: usize, key: &[u8]) {
     if eng.dbs[db].remove(key).is_none() {
         return;
@@ -588,6 +589,18 @@ fn evict_key(eng: &mut Engine, db: usize, key: &[u8]) {
     eng.stats.evicted_keys += 1;
     eng.signal_modified(db, key);
     eng.notify_keyspace_event(notify::EVICTED, "evicted", key, db);
+    if eng.repl.active {
+        let name = if eng.config.get_bool("lazyfree-lazy-eviction") {
+            "UNLINK"
+        } else {
+            "DEL"
+        };
+        eng.repl.pending.push(crate::repl::Op {
+            db,
+            argv: vec![crate::repl::word(name), Bytes::copy_from_slice(key)],
+            target: crate::repl::TARGET_ALL,
+        });
+    }
 }
 
 /// Memory over the limit, in bytes (0 when within it).
@@ -632,6 +645,12 @@ pub fn perform_evictions(eng: &mut Engine) -> Outcome {
             result = Outcome::Running;
             break;
         }
+    }
+    if keys_freed > 0 && eng.depth == 0 && eng.repl.active {
+        // The DELs go out at once, never wrapped in MULTI/EXEC (Redis's
+        // propagate_no_multi); inside a command (CONFIG SET) they go out
+        // with it.
+        crate::repl::flush_pending(eng, true);
     }
     let ms = start.elapsed().as_millis() as u64;
     if eng.latency_threshold_ms > 0 && ms as i64 >= eng.latency_threshold_ms {
@@ -1029,6 +1048,26 @@ mod tests {
         assert_eq!(t.raw(&["PING"]), "+QUEUED\r\n");
         assert_eq!(t.raw(&["EXEC"]), "*-1\r\n");
         assert!(t.raw(&["INFO", "stats"]).contains("evicted_keys:1\r\n"));
+    }
+
+    #[test]
+    fn evictions_are_propagated_as_del() {
+        use std::sync::{Arc, Mutex};
+        let mut t = TestEngine::new();
+        let out = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let o = out.clone();
+        t.eng.repl.set_sink(Some(Box::new(move |b: &[u8]| {
+            o.lock().unwrap().extend_from_slice(b)
+        })));
+        t.raw(&["SET", "a", "1"]);
+        t.raw(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+        t.eng.config.set("maxmemory", "1").unwrap();
+        t.eng.evict.configure(&t.eng.config);
+        // The next command evicts first, then is refused.
+        assert!(t.raw(&["SET", "b", "2"]).starts_with("-OOM "));
+        let s = String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+        assert!(s.ends_with("*2\r\n$3\r\nDEL\r\n$1\r\na\r\n"), "{s:?}");
+        assert!(!s.contains("MULTI"), "{s:?}");
     }
 
     #[test]
