@@ -14,7 +14,10 @@
 
 use bytes::Bytes;
 use lunakv_protocol::{fmt_g17, Reply};
-use mlua::{Function, Lua, Table, Value};
+use std::ffi::c_char;
+use std::ffi::c_int;
+
+use mlua::{ffi, Function, Lua, Table, Value};
 
 /// Depth of nested replies converted to Lua; deeper parts become errors.
 /// Server replies never come close (Redis panics instead).
@@ -94,124 +97,206 @@ pub(crate) fn error_table(lua: &Lua, text: &[u8], from_command: bool) -> mlua::R
 /// Converts a command's reply to the Lua value a script sees.
 /// `resp3` is the protocol chosen with `redis.setresp`.
 pub fn reply_to_lua(lua: &Lua, r: &Reply, resp3: bool) -> mlua::Result<Value> {
-    to_lua(lua, r, resp3, 0)
+    // SAFETY: `push_reply` pushes exactly one value and raises only on
+    // memory errors, which `exec_raw` catches.
+    unsafe { lua.exec_raw::<Value>((), |l| push_reply(l, r, resp3, 0)) }
 }
 
-fn single(lua: &Lua, key: &str, v: Value) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(0, 1)?;
-    t.raw_set(key, v)?;
-    Ok(Value::Table(t))
+/// Pushes `s` as a Lua string.
+///
+/// # Safety
+/// `l` must be a valid Lua state with one free stack slot.
+#[inline]
+unsafe fn push_bytes(l: *mut ffi::lua_State, s: &[u8]) {
+    ffi::lua_pushlstring(l, s.as_ptr() as *const c_char, s.len());
 }
 
-fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value> {
-    if depth > MAX_REPLY_DEPTH {
-        let text = error_table_text(b"-ERR reply nesting too deep for Lua");
-        return Ok(Value::Table(error_table(lua, &text, true)?));
+/// Pushes an error table `{err = "<code> <msg>"}` (plus
+/// `ignore_error_stats_update = true` when `from_command`), built like
+/// [`error_table`] from the pieces of [`error_table_text`].
+///
+/// # Safety
+/// `l` must be a valid Lua state with four free stack slots. Raises only
+/// on memory errors; the caller's frames must then own nothing that needs
+/// dropping.
+pub(crate) unsafe fn push_error_table(
+    l: *mut ffi::lua_State,
+    code: &[u8],
+    msg: &[u8],
+    from_command: bool,
+) {
+    ffi::lua_createtable(l, 0, 2);
+    push_bytes(l, b"err");
+    push_bytes(l, code);
+    push_bytes(l, b" ");
+    push_bytes(l, msg);
+    ffi::lua_concat(l, 3);
+    ffi::lua_rawset(l, -3);
+    if from_command {
+        push_bytes(l, b"ignore_error_stats_update");
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_rawset(l, -3);
     }
-    Ok(match r {
-        Reply::Status(s) => single(lua, "ok", Value::String(lua.create_string(s)?))?,
-        Reply::Error(e) => {
-            let mut buf = Vec::with_capacity(e.len() + 1);
-            buf.push(b'-');
-            buf.extend_from_slice(e);
-            Value::Table(error_table(lua, &error_table_text(&buf), true)?)
+}
+
+/// Wraps the value on top of the stack in a one-field table `{key = v}`.
+///
+/// # Safety
+/// `l` must be a valid Lua state with three free stack slots.
+unsafe fn wrap_single(l: *mut ffi::lua_State, key: &[u8]) {
+    ffi::lua_createtable(l, 0, 1);
+    push_bytes(l, key);
+    ffi::lua_pushvalue(l, -3);
+    ffi::lua_rawset(l, -3);
+    ffi::lua_remove(l, -2);
+}
+
+/// Pushes the Lua value a script sees for a command's reply straight onto
+/// the Lua stack, with the raw C API (no mlua value, no registry
+/// reference): the `redis.call` hot path. Same rules as the RESP round
+/// trip in Redis; see the module documentation.
+///
+/// # Safety
+/// `l` must be a valid Lua state. Raises (longjmp) only on memory errors;
+/// the frames between here and the protected call must then own nothing
+/// that needs dropping (this function's own frames hold only references).
+pub(crate) unsafe fn push_reply(l: *mut ffi::lua_State, r: &Reply, resp3: bool, depth: usize) {
+    ffi::luaL_checkstack(l, 8, c"reply too deep".as_ptr());
+    if depth > MAX_REPLY_DEPTH {
+        push_error_table(l, b"ERR", b"reply nesting too deep for Lua", true);
+        return;
+    }
+    match r {
+        Reply::Status(s) => {
+            push_bytes(l, s);
+            wrap_single(l, b"ok");
         }
-        Reply::Int(i) => Value::Number(*i as f64),
-        Reply::Bulk(b) => Value::String(lua.create_string(b)?),
+        Reply::Error(e) => {
+            let (code, msg): (&[u8], &[u8]) = match memchr_space(e) {
+                Some(sp) => (&e[..sp], &e[sp + 1..]),
+                None => (b"ERR", &e[..]),
+            };
+            push_error_table(l, code, trim_crlf(msg), true);
+        }
+        Reply::Int(i) => ffi::lua_pushnumber(l, *i as f64),
+        Reply::Bulk(b) => push_bytes(l, b),
         Reply::Null | Reply::NullArray => {
             if resp3 {
-                Value::Nil
+                ffi::lua_pushnil(l)
             } else {
-                Value::Boolean(false)
+                ffi::lua_pushboolean(l, 0)
             }
         }
         Reply::Array(items) | Reply::Push(items) => {
-            array(lua, items.iter(), items.len(), resp3, depth)?
+            push_array(l, items.iter(), items.len(), resp3, depth)
         }
         Reply::Set(items) => {
             if resp3 {
-                let set = lua.create_table_with_capacity(0, items.len())?;
+                ffi::lua_createtable(l, 0, table_size(items.len()));
                 for it in items {
-                    let k = to_lua(lua, it, resp3, depth + 1)?;
-                    if !matches!(k, Value::Nil) {
-                        set.raw_set(k, true)?;
+                    push_reply(l, it, resp3, depth + 1);
+                    if ffi::lua_type(l, -1) == ffi::LUA_TNIL {
+                        ffi::lua_pop(l, 1);
+                    } else {
+                        ffi::lua_pushboolean(l, 1);
+                        ffi::lua_rawset(l, -3);
                     }
                 }
-                single(lua, "set", Value::Table(set))?
+                wrap_single(l, b"set");
             } else {
-                array(lua, items.iter(), items.len(), resp3, depth)?
+                push_array(l, items.iter(), items.len(), resp3, depth)
             }
         }
         Reply::Map(pairs) => {
             if resp3 {
-                let map = lua.create_table_with_capacity(0, pairs.len())?;
+                ffi::lua_createtable(l, 0, table_size(pairs.len()));
                 for (k, v) in pairs {
-                    let k = to_lua(lua, k, resp3, depth + 1)?;
-                    let v = to_lua(lua, v, resp3, depth + 1)?;
-                    if !matches!(k, Value::Nil) {
-                        map.raw_set(k, v)?;
+                    push_reply(l, k, resp3, depth + 1);
+                    push_reply(l, v, resp3, depth + 1);
+                    if ffi::lua_type(l, -2) == ffi::LUA_TNIL {
+                        ffi::lua_pop(l, 2);
+                    } else {
+                        ffi::lua_rawset(l, -3);
                     }
                 }
-                single(lua, "map", Value::Table(map))?
+                wrap_single(l, b"map");
             } else {
                 let flat = pairs.iter().flat_map(|(k, v)| [k, v]);
-                array(lua, flat, pairs.len() * 2, resp3, depth)?
+                push_array(l, flat, pairs.len() * 2, resp3, depth)
             }
         }
         Reply::Double(d) => {
             if resp3 {
-                single(lua, "double", Value::Number(*d))?
+                ffi::lua_pushnumber(l, *d);
+                wrap_single(l, b"double");
             } else {
-                Value::String(lua.create_string(fmt_g17(*d))?)
+                // Formatted into a stack buffer: nothing owned stays live
+                // across the push.
+                let mut buf = [0u8; 64];
+                let n = {
+                    let s = fmt_g17(*d);
+                    let n = s.len().min(buf.len());
+                    buf[..n].copy_from_slice(&s.as_bytes()[..n]);
+                    n
+                };
+                push_bytes(l, &buf[..n]);
             }
         }
         Reply::Bool(b) => {
             if resp3 {
-                Value::Boolean(*b)
+                ffi::lua_pushboolean(l, *b as c_int)
             } else {
-                Value::Number(if *b { 1.0 } else { 0.0 })
+                ffi::lua_pushnumber(l, if *b { 1.0 } else { 0.0 })
             }
         }
         Reply::BigNumber(n) => {
+            push_bytes(l, n);
             if resp3 {
-                single(lua, "big_number", Value::String(lua.create_string(n)?))?
-            } else {
-                Value::String(lua.create_string(n)?)
+                wrap_single(l, b"big_number");
             }
         }
         Reply::Verbatim(fmt, s) => {
             if resp3 {
-                let inner = lua.create_table_with_capacity(0, 2)?;
-                inner.raw_set("string", lua.create_string(s)?)?;
-                inner.raw_set("format", lua.create_string(fmt)?)?;
-                single(lua, "verbatim_string", Value::Table(inner))?
+                ffi::lua_createtable(l, 0, 2);
+                push_bytes(l, b"string");
+                push_bytes(l, s);
+                ffi::lua_rawset(l, -3);
+                push_bytes(l, b"format");
+                push_bytes(l, fmt.as_ref());
+                ffi::lua_rawset(l, -3);
+                wrap_single(l, b"verbatim_string");
             } else {
-                Value::String(lua.create_string(s)?)
+                push_bytes(l, s)
             }
         }
         Reply::Raw(bytes) => match crate::resp::parse_reply(bytes) {
-            Some(parsed) => to_lua(lua, &parsed, resp3, depth)?,
-            None => {
-                let text = error_table_text(b"-ERR invalid reply from command");
-                Value::Table(error_table(lua, &text, true)?)
-            }
+            Some(parsed) => push_reply(l, &parsed, resp3, depth),
+            None => push_error_table(l, b"ERR", b"invalid reply from command", true),
         },
-    })
+    }
 }
 
-fn array<'r>(
-    lua: &Lua,
+/// A table size hint as `lua_createtable` takes it.
+fn table_size(n: usize) -> c_int {
+    c_int::try_from(n).unwrap_or(c_int::MAX)
+}
+
+/// Pushes a Lua array of converted replies.
+///
+/// # Safety
+/// As [`push_reply`].
+unsafe fn push_array<'r>(
+    l: *mut ffi::lua_State,
     items: impl Iterator<Item = &'r Reply>,
     len: usize,
     resp3: bool,
     depth: usize,
-) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(len, 0)?;
+) {
+    ffi::lua_createtable(l, table_size(len), 0);
     for (i, it) in items.enumerate() {
-        let v = to_lua(lua, it, resp3, depth + 1)?;
-        t.raw_set(i as i64 + 1, v)?;
+        push_reply(l, it, resp3, depth + 1);
+        ffi::lua_rawseti_(l, -2, (i + 1) as c_int);
     }
-    Ok(Value::Table(t))
 }
 
 /// Converts a Lua number to a reply integer the way C's `(long long)`

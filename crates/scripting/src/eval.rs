@@ -8,7 +8,7 @@
 //! Loading an EVAL-cached script makes it permanent.
 
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use bytes::Bytes;
 use lunakv_protocol::{parse_i64, Reply};
@@ -58,6 +58,66 @@ pub fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
 }
 
+/// A script's SHA1 as raw bytes: the cache key.
+type Sha = [u8; 20];
+
+/// Parses a 40-digit hex SHA1 (any case); `None` for anything else, which
+/// can name no cached script.
+fn parse_sha(hex: &[u8]) -> Option<Sha> {
+    if hex.len() != 40 {
+        return None;
+    }
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let mut out = [0u8; 20];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// The SHA1 of a script body, raw.
+fn sha1_raw(body: &[u8]) -> Sha {
+    sha1_smol::Sha1::from(body).digest().bytes()
+}
+
+/// Lowercase hex of a raw SHA1.
+fn sha_hex(sha: &Sha) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(40);
+    for b in sha {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Hashes a SHA1 key by its first eight bytes: they are already uniformly
+/// distributed, so SipHash over the whole key buys nothing on this path.
+#[derive(Default)]
+struct ShaHasher(u64);
+
+impl Hasher for ShaHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut head = [0u8; 8];
+        let n = bytes.len().min(8);
+        head[..n].copy_from_slice(&bytes[..n]);
+        self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(head);
+    }
+
+    fn write_usize(&mut self, _: usize) {}
+}
+
 /// Figures for INFO's memory and scripting sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScriptStats {
@@ -74,6 +134,8 @@ pub struct ScriptStats {
 /// One cached script.
 struct Script {
     func: Function,
+    /// The SHA1 in lowercase hex (the name in error messages).
+    name: Box<str>,
     body: Bytes,
     flags: ScriptFlags,
     /// Position in the EVAL LRU; `None` for scripts that were loaded.
@@ -83,8 +145,8 @@ struct Script {
 /// The EVAL script engine: one Lua VM and the script cache.
 pub struct ScriptEngine {
     vm: LuaVm,
-    scripts: HashMap<Rc<str>, Script>,
-    lru: BTreeMap<u64, Rc<str>>,
+    scripts: HashMap<Sha, Script, BuildHasherDefault<ShaHasher>>,
+    lru: BTreeMap<u64, Sha>,
     tick: u64,
     bodies_memory: usize,
     evicted: u64,
@@ -97,7 +159,7 @@ impl ScriptEngine {
     pub fn new() -> Result<ScriptEngine, VmError> {
         Ok(ScriptEngine {
             vm: LuaVm::new()?,
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             lru: BTreeMap::new(),
             tick: 0,
             bodies_memory: 0,
@@ -157,8 +219,8 @@ impl ScriptEngine {
         argv: &[Bytes],
         read_only: bool,
     ) -> Reply {
-        let sha = sha1_hex(body);
-        if self.scripts.contains_key(sha.as_str()) {
+        let sha = sha1_raw(body);
+        if self.scripts.contains_key(&sha) {
             self.touch(&sha);
         } else if let Err(e) = self.create(&sha, body, true) {
             return e;
@@ -176,11 +238,10 @@ impl ScriptEngine {
         argv: &[Bytes],
         read_only: bool,
     ) -> Reply {
-        if sha.len() != 40 {
+        let Some(sha) = parse_sha(sha) else {
             return noscript_error();
-        }
-        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-        if !self.scripts.contains_key(sha.as_str()) {
+        };
+        if !self.scripts.contains_key(&sha) {
             return noscript_error();
         }
         self.touch(&sha);
@@ -190,23 +251,20 @@ impl ScriptEngine {
     /// `SCRIPT LOAD body`: compiles and caches the script for good and
     /// returns its SHA1, or the shebang / compilation error.
     pub fn load(&mut self, body: &[u8]) -> Result<String, Reply> {
-        let sha = sha1_hex(body);
-        if let Some(s) = self.scripts.get_mut(sha.as_str()) {
+        let sha = sha1_raw(body);
+        if let Some(s) = self.scripts.get_mut(&sha) {
             if let Some(tick) = s.lru.take() {
                 self.lru.remove(&tick);
             }
-            return Ok(sha);
+            return Ok(s.name.to_string());
         }
         self.create(&sha, body, false)?;
-        Ok(sha)
+        Ok(sha_hex(&sha))
     }
 
     /// `SCRIPT EXISTS sha`: true if the script is cached (any case).
     pub fn exists(&self, sha: &[u8]) -> bool {
-        sha.len() == 40
-            && self
-                .scripts
-                .contains_key(String::from_utf8_lossy(sha).to_ascii_lowercase().as_str())
+        parse_sha(sha).is_some_and(|sha| self.scripts.contains_key(&sha))
     }
 
     /// `SCRIPT FLUSH`: drops every script and starts a fresh Lua VM, as
@@ -224,7 +282,7 @@ impl ScriptEngine {
     /// The body of a cached script (to propagate EVALSHA as EVAL).
     pub fn body(&self, sha: &str) -> Option<Bytes> {
         self.scripts
-            .get(sha.to_ascii_lowercase().as_str())
+            .get(&parse_sha(sha.as_bytes())?)
             .map(|s| s.body.clone())
     }
 
@@ -236,18 +294,9 @@ impl ScriptEngine {
     /// command flags with [`ScriptFlags::command_gates`].
     pub fn command_flags(&self, body_or_sha: &[u8], is_sha: bool) -> Option<ScriptFlags> {
         let flags = if is_sha {
-            if body_or_sha.len() != 40 {
-                return None;
-            }
-            self.scripts
-                .get(
-                    String::from_utf8_lossy(body_or_sha)
-                        .to_ascii_lowercase()
-                        .as_str(),
-                )?
-                .flags
+            self.scripts.get(&parse_sha(body_or_sha)?)?.flags
         } else {
-            match self.scripts.get(sha1_hex(body_or_sha).as_str()) {
+            match self.scripts.get(&sha1_raw(body_or_sha)) {
                 Some(s) => s.flags,
                 None => parse_shebang(body_or_sha).ok()?.0,
             }
@@ -273,7 +322,7 @@ impl ScriptEngine {
         }
     }
 
-    fn touch(&mut self, sha: &str) {
+    fn touch(&mut self, sha: &Sha) {
         let Some(s) = self.scripts.get_mut(sha) else {
             return;
         };
@@ -286,7 +335,7 @@ impl ScriptEngine {
         }
     }
 
-    fn create(&mut self, sha: &str, body: &[u8], from_eval: bool) -> Result<(), Reply> {
+    fn create(&mut self, sha: &Sha, body: &[u8], from_eval: bool) -> Result<(), Reply> {
         let (flags, shebang_len) = parse_shebang(body)?;
         let func = self.vm.compile(&body[shebang_len..]).map_err(|msg| {
             let text = format!("ERR Error compiling script (new function): {msg}");
@@ -305,20 +354,17 @@ impl ScriptEngine {
                 }
             }
             self.tick += 1;
-            self.lru.insert(self.tick, Rc::from(sha));
+            self.lru.insert(self.tick, *sha);
             Some(self.tick)
         } else {
             None
         };
         self.bodies_memory += body.len() + 40;
-        let key: Rc<str> = match lru.and_then(|t| self.lru.get(&t)) {
-            Some(k) => k.clone(),
-            None => Rc::from(sha),
-        };
         self.scripts.insert(
-            key,
+            *sha,
             Script {
                 func,
+                name: sha_hex(sha).into_boxed_str(),
                 body: Bytes::copy_from_slice(body),
                 flags,
                 lru,
@@ -330,7 +376,7 @@ impl ScriptEngine {
     fn run(
         &mut self,
         host: &mut dyn Host,
-        sha: &str,
+        sha: &Sha,
         keys: &[Bytes],
         argv: &[Bytes],
         read_only: bool,
@@ -338,11 +384,19 @@ impl ScriptEngine {
         let Some(script) = self.scripts.get(sha) else {
             return noscript_error();
         };
-        let (func, flags) = (script.func.clone(), script.flags);
+        let flags = script.flags;
         if let Err(e) = host.before_run(flags, read_only) {
             return e;
         }
-        let reply = self.vm.run(host, &func, sha, keys, argv, flags, read_only);
+        let reply = self.vm.run(
+            host,
+            &script.func,
+            &script.name,
+            keys,
+            argv,
+            flags,
+            read_only,
+        );
         host.after_run();
         reply
     }

@@ -16,9 +16,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use lunakv_protocol::{fmt_g17, Reply};
 use mlua::chunk::ChunkMode;
-use mlua::{
-    ffi, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
-};
+use mlua::{ffi, Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
 
 use crate::convert::{self, error_table, error_table_text};
 use crate::flags::ScriptFlags;
@@ -65,6 +63,11 @@ pub(crate) struct RunCtx {
     keys: RefCell<Vec<Bytes>>,
     killed: RefCell<Option<Reply>>,
     hook_fast: Cell<bool>,
+    /// The argument vector of `redis.call`, reused from call to call.
+    argv: Cell<Vec<Bytes>>,
+    /// A panic caught inside a raw C callback, resumed once the script
+    /// has returned to Rust.
+    panic: Cell<Option<Box<dyn std::any::Any + Send + 'static>>>,
 }
 
 impl RunCtx {
@@ -80,6 +83,8 @@ impl RunCtx {
             keys: RefCell::new(Vec::new()),
             killed: RefCell::new(None),
             hook_fast: Cell::new(false),
+            argv: Cell::new(Vec::new()),
+            panic: Cell::new(None),
         }
     }
 
@@ -283,6 +288,163 @@ fn to_int(lua: &Lua, v: Value) -> i64 {
         Ok(Some(n)) => convert::number_to_i64(n),
         _ => 0,
     }
+}
+
+/// `__gc` of the userdata that keeps a [`RunCtx`] alive for the raw
+/// `redis.call`/`redis.pcall` closures (their one upvalue).
+unsafe extern "C-unwind" fn ctx_gc(l: *mut ffi::lua_State) -> std::ffi::c_int {
+    let p = ffi::lua_touserdata(l, 1) as *mut *const RunCtx;
+    if !p.is_null() && !(*p).is_null() {
+        // SAFETY: the pointer came from `Rc::into_raw` in `ctx_closure`
+        // and is released exactly once (then nulled).
+        drop(Rc::from_raw(*p));
+        *p = std::ptr::null();
+    }
+    0
+}
+
+/// Creates a C closure over a userdata that owns a reference to `ctx`.
+fn ctx_closure(lua: &Lua, ctx: &Rc<RunCtx>, f: ffi::lua_CFunction) -> mlua::Result<Function> {
+    let raw = Rc::into_raw(ctx.clone());
+    // SAFETY: creates a userdata holding the pointer, with a `__gc`
+    // metatable that releases it, and the closure over it. A memory error
+    // would leak one `Rc` reference at worst.
+    unsafe {
+        lua.exec_raw::<Function>((), |l| {
+            let p =
+                ffi::lua_newuserdata(l, std::mem::size_of::<*const RunCtx>()) as *mut *const RunCtx;
+            *p = raw;
+            ffi::lua_createtable(l, 0, 1);
+            ffi::lua_pushcfunction(l, ctx_gc);
+            ffi::lua_setfield(l, -2, c"__gc".as_ptr());
+            ffi::lua_setmetatable(l, -2);
+            ffi::lua_pushcclosure(l, f, 1);
+        })
+    }
+}
+
+/// `redis.call`: runs the command and raises its error, as a raw C
+/// function (the hot path of scripts; see [`redis_generic`]).
+unsafe extern "C-unwind" fn sb_redis_call(l: *mut ffi::lua_State) -> std::ffi::c_int {
+    redis_generic(l, true)
+}
+
+/// `redis.pcall`: like [`sb_redis_call`], but returns errors as tables.
+unsafe extern "C-unwind" fn sb_redis_pcall(l: *mut ffi::lua_State) -> std::ffi::c_int {
+    redis_generic(l, false)
+}
+
+/// Redis's `luaRedisGenericCommand` on the raw C API: the arguments are
+/// read straight off the Lua stack into a reused vector, the command runs
+/// through the host, and its reply is pushed as a Lua value without any
+/// mlua value or registry reference in between.
+///
+/// Errors are raised (`lua_error`) only from this frame, after every Rust
+/// value of the call has been dropped; a panic in the host is caught,
+/// parked in the [`RunCtx`] and resumed by [`LuaVm::run`].
+unsafe fn redis_generic(l: *mut ffi::lua_State, raise: bool) -> std::ffi::c_int {
+    let p = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const *const RunCtx;
+    if p.is_null() || (*p).is_null() {
+        return 0;
+    }
+    // SAFETY: the userdata owns a reference to the context (see
+    // `ctx_closure`), and it is alive while this closure is.
+    let ctx: &RunCtx = &**p;
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| redis_call_body(l, ctx)));
+    match outcome {
+        Ok(is_error) => {
+            if raise && is_error {
+                ffi::lua_error(l)
+            }
+            1
+        }
+        Err(payload) => {
+            ctx.panic.set(Some(payload));
+            ffi::lua_settop(l, 0);
+            ffi::lua_pushliteral(l, c"panic in a redis.call callback");
+            ffi::lua_error(l)
+        }
+    }
+}
+
+/// The body of [`redis_generic`]: leaves the reply (or an error table) on
+/// the stack and says whether it is an error to raise.
+unsafe fn redis_call_body(l: *mut ffi::lua_State, ctx: &RunCtx) -> bool {
+    if !ctx.running() {
+        convert::push_error_table(
+            l,
+            b"ERR",
+            b"redis.call/pcall can only be called inside a script invocation",
+            false,
+        );
+        return true;
+    }
+    let argc = ffi::lua_gettop(l);
+    if argc <= 0 {
+        convert::push_error_table(
+            l,
+            b"ERR",
+            b"Please specify at least one argument for this redis lib call",
+            false,
+        );
+        return true;
+    }
+    let mut argv = ctx.argv.take();
+    argv.clear();
+    let mut bad = false;
+    for i in 1..=argc {
+        match ffi::lua_type(l, i) {
+            ffi::LUA_TSTRING => {
+                let mut len = 0usize;
+                let p = ffi::lua_tolstring(l, i, &mut len) as *const u8;
+                let bytes = if p.is_null() {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(p, len)
+                };
+                argv.push(Bytes::copy_from_slice(bytes));
+            }
+            ffi::LUA_TNUMBER => argv.push(Bytes::from(fmt_g17(ffi::lua_tonumber(l, i)))),
+            _ => {
+                bad = true;
+                break;
+            }
+        }
+    }
+    // The arguments are no longer needed on the stack: free the slots for
+    // the reply.
+    ffi::lua_settop(l, 0);
+    if bad {
+        argv.clear();
+        ctx.argv.set(argv);
+        convert::push_error_table(
+            l,
+            b"ERR",
+            b"Lua redis lib command arguments must be strings or integers",
+            false,
+        );
+        return true;
+    }
+    let reply = {
+        let keys = ctx.keys.borrow();
+        let opts = ctx.call_options(&keys);
+        ctx.with_host(|h| h.call(&argv, &opts))
+    };
+    argv.clear();
+    ctx.argv.set(argv);
+    let Some(reply) = reply else {
+        convert::push_error_table(
+            l,
+            b"ERR",
+            b"luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?",
+            false,
+        );
+        return true;
+    };
+    let is_err = reply.is_error();
+    convert::push_reply(l, &reply, ctx.resp.get() == 3, 0);
+    is_err
 }
 
 impl LuaVm {
@@ -489,17 +651,10 @@ impl LuaVm {
             }
         }
 
-        let result = self.make_args(keys, argv).and_then(|(k, a)| {
-            if as_params {
-                self.runner
-                    .call::<MultiValue>((func.clone(), self.handler.clone(), k, a))
-            } else {
-                self.globals.raw_set("KEYS", k)?;
-                self.globals.raw_set("ARGV", a)?;
-                self.runner
-                    .call::<MultiValue>((func.clone(), self.handler.clone()))
-            }
-        });
+        let result = self.invoke(func, keys, argv, as_params);
+        if let Some(payload) = ctx.panic.take() {
+            std::panic::resume_unwind(payload);
+        }
 
         self.runs += 1;
         if self.runs >= 50 {
@@ -517,9 +672,7 @@ impl LuaVm {
         let killed = ctx.killed.borrow_mut().take();
         self.last_error_counted = false;
         let reply = match (result, killed) {
-            (Ok(mut mv), killed) => {
-                let ok = matches!(mv.pop_front(), Some(Value::Boolean(true)));
-                let v = mv.pop_front().unwrap_or(Value::Nil);
+            (Ok((ok, v)), killed) => {
                 if let Some(kill) = killed {
                     // Killed, even if the script caught the error at the
                     // very end: report the kill, where it happened.
@@ -558,12 +711,72 @@ impl LuaVm {
             }
             (Err(e), _) => running_error(name, e.to_string().as_bytes()),
         };
-        let _ = self.globals.raw_set("KEYS", Value::Nil);
-        let _ = self.globals.raw_set("ARGV", Value::Nil);
-        // A script may have replaced the thread's globals (it cannot, with
-        // `setfenv` gone, but stay safe): restore them for the next one.
-        let _ = self.lua.set_globals(self.env.clone());
         reply
+    }
+
+    /// Calls `func` through the runner with the error handler, in one
+    /// protected raw call: `KEYS` and `ARGV` are built with the C API and
+    /// set as globals (or passed as the function's two arguments for
+    /// FCALL), and cleared again afterwards together with a reset of the
+    /// thread's globals (a script cannot replace them with `setfenv` gone,
+    /// but stay safe). Returns the runner's `(ok, value)`.
+    fn invoke(
+        &self,
+        func: &Function,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        as_params: bool,
+    ) -> mlua::Result<(bool, Value)> {
+        /// Pushes a new array of strings.
+        unsafe fn push_array(l: *mut ffi::lua_State, items: &[Bytes]) {
+            ffi::lua_createtable(l, i32::try_from(items.len()).unwrap_or(i32::MAX), 0);
+            for (i, b) in items.iter().enumerate() {
+                ffi::lua_pushlstring(l, b.as_ptr() as *const std::ffi::c_char, b.len());
+                ffi::lua_rawseti_(l, -2, (i + 1) as std::ffi::c_int);
+            }
+        }
+        /// `globals[name] = <top>` (popped), raw.
+        unsafe fn set_global(l: *mut ffi::lua_State, name: &std::ffi::CStr) {
+            ffi::lua_pushstring(l, name.as_ptr());
+            ffi::lua_insert(l, -2);
+            ffi::lua_rawset(l, 1);
+        }
+        let args = (&self.globals, &self.env, &self.runner, func, &self.handler);
+        // SAFETY: the closure works on the stack of the protected call:
+        // 1 globals, 2 env, 3 runner, 4 function, 5 handler. The runner
+        // catches every error of the script itself; what can still raise
+        // here (memory errors) is caught by `exec_raw`. The closure owns
+        // nothing that needs dropping. It leaves exactly the runner's two
+        // results.
+        unsafe {
+            self.lua.exec_raw::<(bool, Value)>(args, |l| {
+                ffi::luaL_checkstack(l, 12, c"stack overflow".as_ptr());
+                ffi::lua_pushvalue(l, 3);
+                ffi::lua_pushvalue(l, 4);
+                ffi::lua_pushvalue(l, 5);
+                if as_params {
+                    push_array(l, keys);
+                    push_array(l, argv);
+                    ffi::lua_call(l, 4, 2);
+                } else {
+                    push_array(l, keys);
+                    set_global(l, c"KEYS");
+                    push_array(l, argv);
+                    set_global(l, c"ARGV");
+                    ffi::lua_call(l, 2, 2);
+                }
+                ffi::lua_pushnil(l);
+                set_global(l, c"KEYS");
+                ffi::lua_pushnil(l);
+                set_global(l, c"ARGV");
+                ffi::lua_pushvalue(l, 2);
+                ffi::lua_replace(l, ffi::LUA_GLOBALSINDEX);
+                // Leave only (ok, value).
+                for _ in 0..5 {
+                    ffi::lua_remove(l, 1);
+                }
+            })
+        }
     }
 
     /// True if the error reply of the last [`LuaVm::run`] repeats an error
@@ -572,18 +785,6 @@ impl LuaVm {
     /// the script's error reply again in `errorstats`.
     pub fn last_error_counted(&self) -> bool {
         self.last_error_counted
-    }
-
-    fn make_args(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<(Table, Table)> {
-        let k = self.lua.create_table_with_capacity(keys.len(), 0)?;
-        for (i, b) in keys.iter().enumerate() {
-            k.raw_set(i as i64 + 1, self.lua.create_string(b)?)?;
-        }
-        let a = self.lua.create_table_with_capacity(argv.len(), 0)?;
-        for (i, b) in argv.iter().enumerate() {
-            a.raw_set(i as i64 + 1, self.lua.create_string(b)?)?;
-        }
-        Ok((k, a))
     }
 
     /// The final error reply: `<msg> script: <name>, on <source>:<line>.`
@@ -650,33 +851,8 @@ impl LuaVm {
     fn redis_table(lua: &Lua, ctx: &Rc<RunCtx>) -> mlua::Result<Table> {
         let t = lua.create_table()?;
 
-        for (name, raise) in [("call", true), ("pcall", false)] {
-            let ctx = ctx.clone();
-            let f = lua.create_function(move |lua, args: Table| {
-                if !ctx.running() {
-                    return raise_with(lua, "redis.call/pcall can only be called inside a script invocation");
-                }
-                let argv = match command_args(lua, &Args::new(args))? {
-                    Ok(a) => a,
-                    Err(e) => return Ok((e, true)),
-                };
-                let reply = {
-                    let keys = ctx.keys.borrow();
-                    let opts = ctx.call_options(&keys);
-                    ctx.with_host(|h| h.call(&argv, &opts))
-                };
-                let Some(reply) = reply else {
-                    return raise_with(
-                        lua,
-                        "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?",
-                    );
-                };
-                let is_err = reply.is_error();
-                let v = convert::reply_to_lua(lua, &reply, ctx.resp.get() == 3)?;
-                Ok((v, is_err))
-            })?;
-            t.raw_set(name, wrap(lua, f, raise)?)?;
-        }
+        t.raw_set("call", ctx_closure(lua, ctx, sb_redis_call)?)?;
+        t.raw_set("pcall", ctx_closure(lua, ctx, sb_redis_pcall)?)?;
 
         let c = ctx.clone();
         let setresp = lua.create_function(move |lua, args: Table| {
