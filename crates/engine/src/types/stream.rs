@@ -5,9 +5,11 @@
 //!
 //! Entries live in *nodes* that mirror Redis's radix tree of listpacks: a
 //! [`BTreeMap`] keyed by each node's master ID (the ID of the first entry
-//! appended to it). A node stores its entries in one byte buffer (ID, field
-//! count, then length-prefixed fields and values) with a sorted offset table
-//! of its live entries. A node is closed, and a new one started, exactly
+//! appended to it). A node stores its entries in one byte buffer, encoded
+//! as listpack does it (milliseconds as a delta from the master ID, field
+//! names omitted when they equal the master entry's fields, all integers
+//! as varints), with a sorted offset table of its live entries: about 27
+//! bytes per small entry, as in Redis. A node is closed, and a new one started, exactly
 //! when Redis would start a new listpack: once it holds
 //! `stream-node-max-entries` entries (live plus deleted) or its estimated
 //! listpack size plus the new entry's payload reaches
