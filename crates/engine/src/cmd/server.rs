@@ -2131,7 +2131,10 @@ pub fn slowlog_push_if_needed(
             v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
             kept.push(Bytes::from(v));
         } else {
-            kept.push(a.clone());
+            // A copy: a clone would keep the whole network read buffer
+            // the argument was parsed from alive (megabytes per entry
+            // after a pipelined load).
+            kept.push(Bytes::copy_from_slice(a));
         }
     }
     let mut g = lock_slowlog();
