@@ -43,6 +43,9 @@ pub struct Blocking {
     pub ready: Vec<(usize, Bytes)>,
     /// Number of blocked clients (INFO `blocked_clients`).
     pub count: usize,
+    /// The ready key whose waiters are being re-run (XREAD answers for
+    /// that key only, as Redis serves one key at a time).
+    pub serving: Option<Bytes>,
 }
 
 /// Parses a blocking timeout in seconds (fractions allowed) into
@@ -251,8 +254,10 @@ impl Engine {
                     // Re-run the command as if it had just arrived.
                     let blocked = c.blocked.take();
                     self.reblock_deadline = Some(deadline);
+                    self.blocking.serving = Some(key.clone());
                     self.now_ms = crate::unix_ms();
                     let reply = self.execute(&mut c, &args, Caller::Client);
+                    self.blocking.serving = None;
                     self.reblock_deadline = None;
                     c.db = saved_db;
                     if c.blocked.is_some() {

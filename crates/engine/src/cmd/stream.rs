@@ -1010,6 +1010,11 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 None if rerun => {
                     return Reply::err_static("UNBLOCKED the stream key no longer exists")
                 }
+                Some(_) if rerun => {
+                    return Reply::err_static(
+                        "NOGROUP the consumer group this client was blocked on no longer exists",
+                    )
+                }
                 _ => {
                     return Reply::err(format!(
                         "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
@@ -1051,7 +1056,19 @@ fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let mut events: Vec<(Bytes, &'static str)> = Vec::new();
     let prop = ctx.propagating();
     let mut ops: Vec<Vec<Bytes>> = Vec::new();
+    // A re-run after a wake-up serves the key that became ready only (once,
+    // even if it is named several times), as Redis does.
+    let serving = if rerun {
+        ctx.eng.blocking.serving.clone()
+    } else {
+        None
+    };
     for (idx, key) in keys.iter().enumerate() {
+        if let Some(k) = &serving {
+            if key != k || keys[..idx].contains(key) {
+                continue;
+            }
+        }
         let Ok(Some(s)) = get_stream(ctx, key) else {
             continue;
         };
