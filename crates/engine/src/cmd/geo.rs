@@ -124,7 +124,7 @@ pub fn register(v: &mut Vec<Cmd>) {
         .syntax("key member radius M | KM | FT | MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]")
         .since("3.2.0")
         .complexity(RADIUS_CX)
-        .keys_fn(georadius_keys),
+        .keys_fn(georadiusbymember_keys),
     );
     v.push(
         Cmd::new(
@@ -170,22 +170,29 @@ pub fn register(v: &mut Vec<Cmd>) {
     );
 }
 
-/// Key positions of GEORADIUS / GEORADIUSBYMEMBER: the source, plus the
-/// last STORE / STOREDIST target (Redis's `georadiusGetKeys`).
-fn georadius_keys(args: &[Bytes]) -> Vec<usize> {
-    let mut stored = None;
-    let mut i = 5;
-    while i < args.len() {
-        let a = &args[i];
-        if (eq_ic(a, "store") || eq_ic(a, "storedist")) && i + 1 < args.len() {
-            stored = Some(i + 1);
-            i += 1;
-        }
-        i += 1;
-    }
+/// The key after the first `kw` searched from `start` up to the
+/// next-to-last argument (a key spec's keyword search).
+fn keyword_key(args: &[Bytes], kw: &str, start: usize) -> Option<usize> {
+    (start..args.len().saturating_sub(1))
+        .find(|&i| eq_ic(&args[i], kw))
+        .map(|i| i + 1)
+}
+
+/// Key positions as Redis's key specs give them: the source, then the
+/// STORE and STOREDIST targets searched from `start`.
+fn radius_keys(args: &[Bytes], start: usize) -> Vec<usize> {
     let mut v = vec![1];
-    v.extend(stored);
+    v.extend(keyword_key(args, "store", start));
+    v.extend(keyword_key(args, "storedist", start));
     v
+}
+
+fn georadius_keys(args: &[Bytes]) -> Vec<usize> {
+    radius_keys(args, 6)
+}
+
+fn georadiusbymember_keys(args: &[Bytes]) -> Vec<usize> {
+    radius_keys(args, 5)
 }
 
 // ---------------------------------------------------------------- geohash
@@ -326,10 +333,32 @@ fn decode(h: Bits) -> Option<Area> {
     })
 }
 
+/// x86-64's `cvttsd2si`: C's double to long long conversion, with the
+/// "integer indefinite" value for NaN and out-of-range inputs.
+fn cvtt(x: f64) -> i64 {
+    const TWO63: f64 = 9223372036854775808.0;
+    if (-TWO63..TWO63).contains(&x) {
+        x as i64
+    } else {
+        i64::MIN
+    }
+}
+
+/// C's `(uint64_t)x` as compiled for x86-64 (out-of-range scores decode
+/// where Redis decodes them).
+fn c_to_u64(x: f64) -> u64 {
+    const TWO63: f64 = 9223372036854775808.0;
+    if x < TWO63 {
+        cvtt(x) as u64
+    } else {
+        (cvtt(x - TWO63) as u64) ^ (1 << 63)
+    }
+}
+
 /// Decodes a sorted-set score into (longitude, latitude).
 fn decode_score(score: f64) -> Option<[f64; 2]> {
     let area = decode(Bits {
-        bits: score as u64,
+        bits: c_to_u64(score),
         step: STEP_MAX,
     })?;
     let lon = ((area.lon.min + area.lon.max) / 2.0).clamp(LONG_MIN, LONG_MAX);
@@ -751,6 +780,10 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> R {
         zargs.push(Bytes::from(bits.to_string()));
         zargs.push(args[at + 2].clone());
     }
+    // Redis runs (and so propagates) GEOADD as the ZADD it builds.
+    if ctx.propagating() {
+        ctx.rewrite_propagation(zargs.clone());
+    }
     zadd(ctx, &zargs, false)
 }
 
@@ -1085,7 +1118,7 @@ fn search(ctx: &mut Ctx<'_>, args: &[Bytes], src_idx: usize, flags: u32) -> R {
                 item.push(Reply::Bulk(Bytes::from(fmt_distance(p.dist))));
             }
             if withhash {
-                item.push(Reply::Int(p.score as i64));
+                item.push(Reply::Int(cvtt(p.score)));
             }
             if withcoords {
                 item.push(coords_reply(ctx, p.xy));
@@ -1139,6 +1172,16 @@ mod tests {
         assert_eq!(
             t.raw(&["GEOHASH", "points", "test", "nx"]),
             "*2\r\n$11\r\nezs42e44yx0\r\n$-1\r\n"
+        );
+    }
+
+    #[test]
+    fn out_of_range_scores_decode_like_redis() {
+        let mut t = TestEngine::new();
+        t.cmd(&["ZADD", "k", "-5", "neg", "1e20", "huge"]);
+        assert_eq!(
+            t.raw(&["GEOHASH", "k", "neg", "huge"]),
+            "*2\r\n$11\r\nbp05b5048p0\r\n$11\r\n00bh0hbj200\r\n"
         );
     }
 
@@ -1280,7 +1323,7 @@ mod tests {
                 "storedist",
                 "c"
             ]),
-            "*2\r\n$1\r\na\r\n$1\r\nc\r\n"
+            "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
         );
     }
 }

@@ -46,7 +46,8 @@ pub fn register(v: &mut Vec<Cmd>) {
         .syntax("key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA]")
         .since("7.0.0")
         .complexity(CX)
-        .acl("set sortedset list dangerous"),
+        .acl("set sortedset list dangerous")
+        .keys_fn(|_| vec![1]),
     );
 }
 
