@@ -33,7 +33,10 @@
 //!
 //! Rebuilding (RDB load): [`Stream::new`], then [`Stream::append`] for each
 //! entry in order with the configured node limits (or
-//! [`Stream::append_with_limits`]), then [`Stream::set_meta`] for last ID,
+//! [`Stream::append_with_limits`]; to keep a saved listpack layout,
+//! [`Stream::append_new_node`] for each listpack's first entry and
+//! [`NodeLimits::UNLIMITED`] for the rest, appending tombstones and then
+//! [`Stream::delete`]-ing them), then [`Stream::set_meta`] for last ID,
 //! entries added, max deleted ID and first ID, then
 //! [`Stream::create_group`] and, for each group,
 //! [`Group::create_consumer`] and [`Group::add_pending`].
@@ -121,6 +124,14 @@ pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
 pub struct NodeLimits {
     pub max_entries: i64,
     pub max_bytes: i64,
+}
+
+impl NodeLimits {
+    /// No limit on a node's entries or (practically) bytes.
+    pub const UNLIMITED: NodeLimits = NodeLimits {
+        max_entries: 0,
+        max_bytes: 0,
+    };
 }
 
 impl Default for NodeLimits {
@@ -579,6 +590,30 @@ impl Stream {
         fields: &[(&[u8], &[u8])],
         limits: NodeLimits,
     ) -> Result<(), AppendError> {
+        self.append_inner(id, fields, limits, false)
+    }
+
+    /// Appends an entry that starts a new node (an RDB loader reproducing
+    /// the listpack boundaries of a saved stream calls this for the first
+    /// entry of each listpack, then [`Stream::append_with_limits`] with
+    /// unlimited [`NodeLimits`] for the rest; tombstones are appended and
+    /// then [`Stream::delete`]d, and [`Stream::set_meta`] restores the
+    /// metadata at the end).
+    pub fn append_new_node(
+        &mut self,
+        id: StreamId,
+        fields: &[(&[u8], &[u8])],
+    ) -> Result<(), AppendError> {
+        self.append_inner(id, fields, NodeLimits::default(), true)
+    }
+
+    fn append_inner(
+        &mut self,
+        id: StreamId,
+        fields: &[(&[u8], &[u8])],
+        limits: NodeLimits,
+        force_new: bool,
+    ) -> Result<(), AppendError> {
         if id <= self.last_id {
             return Err(AppendError::IdTooSmall);
         }
@@ -593,6 +628,7 @@ impl Stream {
         };
         let new_node = match self.nodes.iter().next_back() {
             None => true,
+            Some(_) if force_new => true,
             Some((_, n)) => {
                 n.bytes as usize + totelelen >= max_bytes
                     || (limits.max_entries > 0 && n.total() >= limits.max_entries as u64)
@@ -1042,6 +1078,28 @@ mod tests {
         s.trim(Trim::MaxLen(555), false, 0);
         assert_eq!(s.len(), 555);
         assert_eq!(s.first_id(), StreamId::new(446, 0));
+    }
+
+    #[test]
+    fn loader_reproduces_node_boundaries() {
+        let mut s = Stream::new();
+        let f: &[(&[u8], &[u8])] = &[(b"f", b"v")];
+        s.append_new_node(StreamId::new(1, 0), f).unwrap();
+        s.append_with_limits(StreamId::new(2, 0), f, NodeLimits::UNLIMITED)
+            .unwrap();
+        s.append_new_node(StreamId::new(3, 0), f).unwrap();
+        assert_eq!(s.node_count(), 2);
+        assert_eq!(s.delete(&[StreamId::new(2, 0)]), 1);
+        s.set_meta(
+            StreamId::new(9, 0),
+            7,
+            StreamId::new(5, 0),
+            StreamId::new(1, 0),
+        );
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.last_id(), StreamId::new(9, 0));
+        assert_eq!(s.entries_added(), 7);
+        assert_eq!(s.max_deleted_entry_id(), StreamId::new(5, 0));
     }
 
     #[test]
