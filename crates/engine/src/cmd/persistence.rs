@@ -276,5 +276,14 @@ mod tests {
         assert!(ttl.starts_with(':') && ttl != ":-1\r\n", "{ttl}");
         assert_eq!(restore(&mut t, "y", "1", &p, &["ABSTTL"]), "+OK\r\n");
         assert_eq!(t.raw(&["EXISTS", "y"]), ":0\r\n");
+        assert_eq!(
+            restore(&mut t, "idle", "0", &p, &["IDLETIME", "1000"]),
+            "+OK\r\n"
+        );
+        let idle = t.raw(&["OBJECT", "IDLETIME", "idle"]);
+        assert!(idle == ":1000\r\n" || idle == ":1001\r\n", "{idle}");
+        t.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+        assert_eq!(restore(&mut t, "lfu", "0", &p, &["FREQ", "100"]), "+OK\r\n");
+        assert_eq!(t.raw(&["OBJECT", "FREQ", "lfu"]), ":100\r\n");
     }
 }

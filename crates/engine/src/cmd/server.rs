@@ -1212,6 +1212,19 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 prm.name
             ));
         }
+        if prm.name == "dir" {
+            // As Redis: the working directory is `dir` (RDB files go there).
+            if let Err(e) = std::env::set_current_dir(value) {
+                let msg = match e.kind() {
+                    std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
+                    std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
+                    _ => e.to_string(),
+                };
+                return Reply::err(format!(
+                    "ERR CONFIG SET failed (possibly related to argument 'dir') - {msg}"
+                ));
+            }
+        }
         if prm.name == "maxmemory" {
             let mm = next.get_i64("maxmemory") as u64;
             if mm > 0 && mm < used_memory() {
