@@ -58,6 +58,9 @@ pub struct Frame {
     pub force: bool,
 }
 
+/// An extra consumer of the propagated stream (the AOF writer, later).
+pub type Sink = Box<dyn FnMut(&[u8]) + Send>;
+
 /// A connected replica (a connection that sent SYNC or PSYNC).
 #[derive(Debug)]
 pub struct Replica {
@@ -118,7 +121,7 @@ pub struct Repl {
     /// `min-replicas-to-write` (cached; 0 = off).
     pub min_replicas: i64,
     /// Optional extra consumer of the stream (the AOF, later).
-    pub sink: Option<Box<dyn FnMut(&[u8]) + Send>>,
+    pub sink: Option<Sink>,
     ids: SpecialIds,
 }
 
@@ -181,7 +184,7 @@ impl Repl {
 
     /// Installs (or removes) an extra consumer of the propagated stream,
     /// e.g. the AOF writer. It receives the RESP bytes as replicas do.
-    pub fn set_sink(&mut self, sink: Option<Box<dyn FnMut(&[u8]) + Send>>) {
+    pub fn set_sink(&mut self, sink: Option<Sink>) {
         self.sink = sink;
         self.refresh_active();
     }
@@ -801,7 +804,7 @@ fn psync(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 fn replconf(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return crate::errors::syntax();
     }
     let id = ctx.client.id;
