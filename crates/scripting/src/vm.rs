@@ -32,6 +32,10 @@ const INTERNAL_SOURCE: &str = "=lunakv";
 /// How many VM instructions run between two calls of [`Host::interrupt`].
 pub const HOOK_INTERVAL: u32 = 100_000;
 
+/// Heap growth (KB) since the last periodic GC step below which the next
+/// one is skipped (see `LuaVm::gc_step`).
+const GC_SLACK_KB: i32 = 64;
+
 /// The Redis version the `redis` table reports.
 pub const REDIS_VERSION: &str = "7.0.15";
 /// `REDIS_VERSION` as a number (`0x00MMmmpp`).
@@ -177,6 +181,8 @@ pub struct LuaVm {
     /// Lua's own `next`, for walking returned maps and sets.
     next: Function,
     runs: u32,
+    /// Lua heap (KB) right after the last periodic GC step.
+    gc_floor_kb: i32,
     last_error_counted: bool,
 }
 
@@ -492,6 +498,7 @@ impl LuaVm {
             handler,
             next,
             runs: 0,
+            gc_floor_kb: 0,
             last_error_counted: false,
         };
         vm.install_hook()?;
@@ -659,13 +666,7 @@ impl LuaVm {
         self.runs += 1;
         if self.runs >= 50 {
             self.runs = 0;
-            // Redis's LUA_GC_CYCLE_PERIOD: a 50-step collection every 50 runs.
-            // SAFETY: a plain GC step on the current thread.
-            unsafe {
-                let _ = self.lua.exec_raw::<()>((), |state| {
-                    ffi::lua_gc(state, ffi::LUA_GCSTEP, 50);
-                });
-            }
+            self.gc_step();
         }
 
         let resp3 = ctx.resp.get() == 3;
@@ -776,6 +777,30 @@ impl LuaVm {
                     ffi::lua_remove(l, 1);
                 }
             })
+        }
+    }
+
+    /// Redis's `LUA_GC_CYCLE_PERIOD`: every 50 runs, a 50-step collection
+    /// (`lua_gc(LUA_GCSTEP, 50)`). On a heap smaller than 50 KB that step is
+    /// a full mark-and-sweep of everything live, even when the runs left
+    /// almost no garbage; so the step is taken only once the heap has grown
+    /// by [`GC_SLACK_KB`] since the last one (Lua's own incremental collector
+    /// keeps running on allocation in any case). Scripts that allocate more
+    /// than that per 50 runs get exactly Redis's schedule.
+    fn gc_step(&mut self) {
+        let floor = &mut self.gc_floor_kb;
+        // SAFETY: GC count and step on the current thread; no Lua value is
+        // touched.
+        unsafe {
+            let _ = self.lua.exec_raw::<()>((), |state| {
+                let kb = ffi::lua_gc(state, ffi::LUA_GCCOUNT, 0);
+                if kb >= floor.saturating_add(GC_SLACK_KB) {
+                    ffi::lua_gc(state, ffi::LUA_GCSTEP, 50);
+                    *floor = ffi::lua_gc(state, ffi::LUA_GCCOUNT, 0);
+                } else if kb < *floor {
+                    *floor = kb;
+                }
+            });
         }
     }
 
