@@ -75,11 +75,12 @@ class Proc:
             self.p.wait()
 
 
-def start_redis(d):
+def start_redis(d, *extra):
     port = free_port()
     return Proc(
         [REDIS_BIN, "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "",
-         "--appendonly", "no", "--enable-debug-command", "yes", "--logfile", os.path.join(d, "redis.log")],
+         "--appendonly", "no", "--enable-debug-command", "yes", "--logfile", os.path.join(d, "redis.log"),
+         *extra],
         port,
     )
 
@@ -249,7 +250,7 @@ def test_redis_loads_a_lunakv_dump(tmpdir_pair):
     check = subprocess.run(["redis-check-rdb", os.path.join(b, "dump.rdb")], capture_output=True, text=True)
     if shutil.which("redis-check-rdb"):
         assert "RDB looks OK" in check.stdout, check.stdout
-    rs = start_redis(b)
+    rs = start_redis(b, "--sanitize-dump-payload", "yes")
     try:
         assert rs.c.execute_command("DEBUG", "DIGEST") == digest
         got = snapshot(rs.port)
@@ -299,7 +300,9 @@ def test_bgsave_and_restart(tmpdir_pair):
 def test_dump_restore_payloads_interoperate(tmpdir_pair):
     a, b = tmpdir_pair
     lk = start_lunakv(a)
-    rs = start_redis(b)
+    # Deep sanitization: Redis validates every listpack, intset and stream
+    # node of the payloads lunakv produces.
+    rs = start_redis(b, "--sanitize-dump-payload", "yes")
     try:
         populate(rs.c, plain_nodes=False)
         for db in (0,):
