@@ -22,6 +22,9 @@ pub struct Db {
     /// `prop_expired` is set by the replication module).
     pub expired_prop: Vec<Key>,
     pub prop_expired: bool,
+    /// Set during CLIENT PAUSE: expired keys read as missing but are not
+    /// deleted (Redis's expireIfNeeded while clients are paused).
+    pub hold_expired: bool,
 }
 
 impl Db {
@@ -46,7 +49,7 @@ impl Db {
             Some(e) => e.expire != 0 && e.expire <= now,
             None => return false,
         };
-        if expired {
+        if expired && !self.hold_expired {
             self.remove_expired(key);
         }
         expired
@@ -101,6 +104,9 @@ impl Db {
                 }
             }
             None => {
+                if self.hold_expired && self.dict.get(key).is_some() {
+                    self.remove_expired(key);
+                }
                 self.dict.insert_new(
                     key.into(),
                     Entry {
@@ -115,6 +121,9 @@ impl Db {
 
     /// Adds a key known to be absent (after a lookup returned `None`).
     pub fn add(&mut self, key: &[u8], val: Value, lru: u32) {
+        if self.hold_expired && self.dict.get(key).is_some() {
+            self.remove_expired(key);
+        }
         self.dict.insert_new(
             key.into(),
             Entry {

@@ -10,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod blocking;
+pub mod busy;
 pub mod client;
 pub mod cmd;
 pub mod command;
@@ -21,9 +22,11 @@ pub mod errors;
 pub mod evict;
 pub mod glob;
 pub mod log;
+pub mod pause;
 pub mod rdb;
 pub mod repl;
 pub mod testkit;
+pub mod tracking;
 pub mod types;
 pub mod value;
 
@@ -231,10 +234,16 @@ pub struct Engine {
     pub reblock_deadline: Option<u64>,
     /// maxmemory: cached settings, the eviction pool, the OOM state.
     pub evict: evict::Evict,
-    /// RDB save state (BGSAVE child, INFO persistence figures).
-    pub persist: rdb::Persist,
     /// Command propagation, replicas, backlog and MONITOR.
     pub repl: repl::Repl,
+    /// RDB save state (BGSAVE child, INFO persistence figures).
+    pub persist: rdb::Persist,
+    /// Serving clients while a script is busy.
+    pub busy: busy::BusyState,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: tracking::Tracking,
+    /// CLIENT PAUSE state and the postponed clients.
+    pub pause: pause::Pause,
 }
 
 impl Engine {
@@ -277,8 +286,11 @@ impl Engine {
             blocking: Default::default(),
             reblock_deadline: None,
             evict: evict::Evict::default(),
-            persist: rdb::Persist::default(),
             repl: repl::Repl::default(),
+            persist: rdb::Persist::default(),
+            busy: Default::default(),
+            tracking: Default::default(),
+            pause: Default::default(),
             config,
         };
         e.repl.init(table);
@@ -307,7 +319,11 @@ impl Engine {
     /// until every sender is gone, running the cron `hz` times a second.
     pub fn run(mut self, rx: crossbeam_channel::Receiver<Msg>) -> i32 {
         let mut next_cron = Instant::now();
+        self.busy.rx = Some(rx.clone());
         loop {
+            if !self.busy.deferred.is_empty() {
+                self.handle_deferred();
+            }
             let hz = self.config.get_i64("hz").clamp(1, 500) as u64;
             let period = Duration::from_millis(1000 / hz);
             let mut wait = next_cron.saturating_duration_since(Instant::now());
@@ -327,6 +343,12 @@ impl Engine {
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+            if self.tracking.current.is_some() || !self.tracking.prefixes.is_empty() {
+                tracking::before_sleep(&mut self);
+            }
+            if self.pause.resume {
+                pause::resume(&mut self);
             }
             if self.shutdown_requested {
                 break;
@@ -405,6 +427,7 @@ impl Engine {
     pub fn free_client(&mut self, c: &mut Client) {
         self.forget_blocked(c);
         self.unwatch_all(c);
+        tracking::disable(self, c.id);
         cmd::on_client_freed(self, c);
         repl::on_client_freed(self, c.id);
     }
@@ -430,6 +453,10 @@ impl Engine {
             ReplyMode::Skip => c.reply_mode = ReplyMode::SkipThis,
             ReplyMode::SkipThis => c.reply_mode = ReplyMode::On,
         }
+        if self.tracking.current == Some(c.id) {
+            tracking::flush_to(self, c);
+            self.tracking.current = None;
+        }
     }
 
     /// Records an error reply in INFO errorstats.
@@ -447,9 +474,15 @@ impl Engine {
         let Some(name) = args.first() else {
             return Err(errors::unknown_command(args));
         };
+        if let Some(c) = lookup_cache::get(table, name) {
+            return Ok(c);
+        }
         let Some(c) = table.get(name) else {
             return Err(errors::unknown_command(args));
         };
+        if !c.has_subs() {
+            lookup_cache::put(table, name, c);
+        }
         if c.has_subs() {
             if args.len() < 2 {
                 return Err(errors::wrong_args(&c.full_name));
@@ -481,6 +514,19 @@ impl Engine {
                 return e;
             }
         };
+        self.execute_cmd(c, cmd, args, caller)
+    }
+
+    /// [`Engine::execute`] after the lookup, for a command already resolved
+    /// with [`Engine::lookup`] (a script's `redis.call` resolves it once for
+    /// its own gates, then comes here).
+    pub fn execute_cmd(
+        &mut self,
+        c: &mut Client,
+        cmd: &'static Cmd,
+        args: &[Bytes],
+        caller: Caller,
+    ) -> Reply {
         if !cmd.arity_ok(args.len()) {
             if let Some(m) = c.multi.as_mut() {
                 m.dirty = true;
@@ -493,6 +539,11 @@ impl Engine {
             };
             self.count_error(&e);
             return e;
+        }
+        if caller == Caller::Client && self.depth == 0 && self.tracking.active() {
+            tracking::begin(self, c);
+            tracking::limit_used_slots(self);
+            tracking::flush_to(self, c);
         }
         if caller == Caller::Client {
             if !c.authenticated && !cmd.is(flags::NO_AUTH) {
@@ -525,6 +576,12 @@ impl Engine {
                 self.cmdstats[cmd.id].rejected += 1;
                 self.count_error(&e);
                 return e;
+            }
+            if self.pause.kind != pause::Kind::Off
+                && self.reblock_deadline.is_none()
+                && pause::must_postpone(self, c, cmd, args)
+            {
+                return pause::postpone(self, c, args);
             }
             if c.multi.is_some() && !cmd::runs_inside_multi(cmd) {
                 if let Some(e) = cmd::queue_check(self, cmd, args) {
@@ -566,6 +623,16 @@ impl Engine {
         } else {
             None
         };
+        let track = self.tracking.active();
+        if track {
+            if self.depth == 0 {
+                self.tracking.in_cmd = true;
+                tracking::flush_to(self, c);
+            }
+            if caller != Caller::Script {
+                self.tracking.outer = Some((cmd, args.to_vec()));
+            }
+        }
         self.depth += 1;
         let reply = {
             let mut ctx = Ctx {
@@ -576,6 +643,9 @@ impl Engine {
             (cmd.handler)(&mut ctx, args)
         };
         self.depth -= 1;
+        if track {
+            self.tracking_after_call(c, cmd, args, caller);
+        }
         if let Some(mark) = prop {
             repl::after_call(self, mark, c, cmd, args, caller);
         }
@@ -615,8 +685,48 @@ impl Engine {
         reply
     }
 
+    /// Tracking work after a command: remembers the keys a read-only
+    /// command read, and once the top-level command is done, sends the
+    /// invalidations it caused (after its reply).
+    fn tracking_after_call(
+        &mut self,
+        c: &mut Client,
+        cmd: &'static Cmd,
+        args: &[Bytes],
+        caller: Caller,
+    ) {
+        if cmd.is(flags::READONLY)
+            && !matches!(cmd.full_name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
+        {
+            tracking::remember_keys(self, c, cmd, args, caller == Caller::Script);
+        }
+        if self.depth == 0 {
+            self.process_expired_logs();
+            self.tracking.in_cmd = false;
+            if self.tracking.current == Some(c.id) {
+                tracking::handle_pending(self);
+                if c.blocked.is_some() {
+                    tracking::flush_to(self, c);
+                }
+            }
+            if c.multi.is_none() && !cmd.full_name.starts_with("client|") {
+                if let Some(st) = self.tracking.clients.get_mut(&c.id) {
+                    st.caching = false;
+                }
+            }
+        }
+    }
+
     /// Invalidates the WATCHes on a key (Redis's `signalModifiedKey`).
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        if !self.tracking.table.is_empty() || !self.tracking.prefixes.is_empty() {
+            let by = if self.tracking.expiring {
+                None
+            } else {
+                self.tracking.current
+            };
+            tracking::invalidate_key(self, key, true, by);
+        }
         if self.watched_keys.is_empty() {
             return;
         }
@@ -645,6 +755,9 @@ impl Engine {
     /// keys that exist count, and stale keys already expired at WATCH time
     /// do not (Redis's `touchAllWatchedKeysInDb`). Call it before the change.
     pub fn signal_flushed(&mut self, db: Option<usize>) {
+        if self.tracking.active() || !self.tracking.table.is_empty() {
+            tracking::invalidate_all(self);
+        }
         for ((d, key), ids) in &self.watched_keys {
             if db.is_some() && db != Some(*d) {
                 continue;
@@ -674,7 +787,7 @@ impl Engine {
     pub fn cron(&mut self) {
         self.now_ms = unix_ms();
         let now = self.now_ms;
-        if self.active_expire {
+        if self.active_expire && !pause::paused(self) {
             // A slice of at most ~1 ms per database set, as Redis's
             // "slow" expire cycle does (25% of a 10 Hz tick at most).
             let deadline = Instant::now() + Duration::from_millis(2);
@@ -694,6 +807,11 @@ impl Engine {
             self.process_expired_logs();
         }
         repl::cron(self);
+        if self.tracking.active() {
+            tracking::limit_used_slots(self);
+            tracking::before_sleep(self);
+        }
+        pause::cron(self);
         for db in &mut self.dbs {
             db.dict.shrink_if_needed();
             if db.dict.is_rehashing() {
@@ -713,15 +831,87 @@ impl Engine {
                 continue;
             }
             let keys = std::mem::take(&mut self.dbs[i].expired_log);
+            let was = std::mem::replace(&mut self.tracking.expiring, true);
             for k in keys {
                 self.signal_modified(i, &k);
                 self.notify_keyspace_event(ctx::notify::EXPIRED, "expired", &k, i);
             }
+            self.tracking.expiring = was;
         }
     }
 
     /// Sum of expired keys over all databases (INFO `expired_keys`).
     pub fn expired_keys(&self) -> u64 {
         self.dbs.iter().map(|d| d.stat_expired).sum()
+    }
+}
+
+/// A small direct-mapped cache of command lookups by exact name bytes, in
+/// front of [`CommandTable::get`] (which lowercases and hashes the name):
+/// scripts and clients repeat the same few names. Only commands without
+/// subcommands are cached; tables are never freed (`Box::leak`), so a
+/// table's address identifies it for good.
+mod lookup_cache {
+    use std::cell::Cell;
+
+    use crate::command::{Cmd, CommandTable};
+
+    /// Longest cached name.
+    const NAME: usize = 23;
+    const SLOTS: usize = 16;
+
+    #[derive(Clone, Copy)]
+    struct Slot {
+        table: usize,
+        len: u8,
+        name: [u8; NAME],
+        cmd: Option<&'static Cmd>,
+    }
+
+    const EMPTY: Slot = Slot {
+        table: 0,
+        len: 0,
+        name: [0; NAME],
+        cmd: None,
+    };
+
+    thread_local! {
+        static CACHE: [Cell<Slot>; SLOTS] = const { [const { Cell::new(EMPTY) }; SLOTS] };
+    }
+
+    fn slot_of(name: &[u8]) -> usize {
+        let first = name.first().copied().unwrap_or(0) as usize;
+        let last = name.last().copied().unwrap_or(0) as usize;
+        (name.len() * 7 + first * 3 + last) % SLOTS
+    }
+
+    /// The cached command named exactly `name` in `table`.
+    pub(crate) fn get(table: &'static CommandTable, name: &[u8]) -> Option<&'static Cmd> {
+        if name.len() > NAME {
+            return None;
+        }
+        let i = slot_of(name);
+        let s = CACHE.with(|c| c[i].get());
+        (s.table == table as *const CommandTable as usize
+            && s.len as usize == name.len()
+            && s.name[..name.len()] == *name)
+            .then_some(s.cmd)
+            .flatten()
+    }
+
+    /// Remembers that `name` resolves to `cmd` in `table`.
+    pub(crate) fn put(table: &'static CommandTable, name: &[u8], cmd: &'static Cmd) {
+        if name.len() > NAME {
+            return;
+        }
+        let mut slot = Slot {
+            table: table as *const CommandTable as usize,
+            len: name.len() as u8,
+            name: [0; NAME],
+            cmd: Some(cmd),
+        };
+        slot.name[..name.len()].copy_from_slice(name);
+        let i = slot_of(name);
+        CACHE.with(|c| c[i].set(slot));
     }
 }

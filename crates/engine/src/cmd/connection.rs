@@ -120,6 +120,11 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
 
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     let id = ctx.client.id;
+    // Redis's clearClientConnectionState: MONITOR, tracking, db, protocol,
+    // authentication, MULTI, Pub/Sub, name, reply mode.
+    ctx.eng.repl.monitors.retain(|(m, _)| *m != id);
+    crate::tracking::disable(ctx.eng, id);
+    ctx.client.user = "default".into();
     ctx.client.multi = None;
     ctx.eng.unwatch_all(ctx.client);
     crate::cmd::pubsub::on_client_freed(ctx.eng, ctx.client);

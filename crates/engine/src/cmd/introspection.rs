@@ -1542,6 +1542,15 @@ fn client_flags(eng: &Engine, c: &Client) -> String {
     if c.blocked.is_some() || c.flags_str.contains('b') {
         f.push('b');
     }
+    if let Some(st) = eng.tracking.clients.get(&c.id) {
+        f.push('t');
+        if st.broken_redir {
+            f.push('R');
+        }
+        if st.bcast {
+            f.push('B');
+        }
+    }
     if c.multi.is_some() && (c.watch_dirty || eng.watch_dirty.contains(&c.id)) {
         f.push('d');
     }
@@ -1583,7 +1592,7 @@ fn client_line(eng: &Engine, c: &Client, current: Option<(&str, &[Bytes])>) -> S
     };
     let tot = 22000 + 16384 + qbuf + qbuf_free + argv_mem + multi_mem + c.outbuf.capacity();
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={tot} events=r cmd={cmd} user={} redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={tot} events=r cmd={cmd} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -1594,6 +1603,11 @@ fn client_line(eng: &Engine, c: &Client, current: Option<(&str, &[Bytes])>) -> S
         client_flags(eng, c),
         c.db,
         c.user,
+        eng.tracking
+            .clients
+            .get(&c.id)
+            .map(|s| s.redirect as i64)
+            .unwrap_or(-1),
         c.resp,
     )
 }
@@ -1856,22 +1870,12 @@ fn client_reply(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Reply::ok()
 }
 
-fn client_pause(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    match lunakv_protocol::parse_i64(&args[2]) {
-        Some(n) if n < 0 => return Reply::err_static("ERR timeout is negative"),
-        Some(_) => {}
-        None => return Reply::err_static("ERR timeout is not an integer or out of range"),
-    }
-    match args.get(3) {
-        None => {}
-        Some(m) if args.len() == 4 && (eq_ic(m, "write") || eq_ic(m, "all")) => {}
-        Some(_) => return errors::syntax(),
-    }
-    Reply::ok()
+fn client_pause(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    crate::pause::client_pause(ctx.eng, args)
 }
 
-fn client_unpause(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::ok()
+fn client_unpause(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    crate::pause::client_unpause(ctx.eng)
 }
 
 fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -1892,28 +1896,90 @@ fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Reply::Int(i64::from(ctx.eng.unblock_client(id as ClientId, error)))
 }
 
-fn client_tracking(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    if on_off(&args[2]).is_none() {
+fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let opts = match crate::tracking::parse_options(ctx.eng, ctx.client, args) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
+    match on_off(&args[2]) {
+        Some(true) => match crate::tracking::enable(ctx.eng, ctx.client, opts) {
+            Ok(()) => Reply::ok(),
+            Err(e) => e,
+        },
+        Some(false) => {
+            crate::tracking::disable(ctx.eng, ctx.client.id);
+            Reply::ok()
+        }
+        None => errors::syntax(),
+    }
+}
+
+fn client_caching(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let Some(st) = ctx.eng.tracking.clients.get_mut(&ctx.client.id) else {
+        return Reply::err_static(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        );
+    };
+    if eq_ic(&args[2], "yes") {
+        if !st.optin {
+            return Reply::err_static(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            );
+        }
+    } else if eq_ic(&args[2], "no") {
+        if !st.optout {
+            return Reply::err_static(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            );
+        }
+    } else {
         return errors::syntax();
     }
-    Reply::err_static("ERR CLIENT TRACKING is not supported yet")
+    st.caching = true;
+    Reply::ok()
 }
 
-fn client_caching(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::err_static(
-        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
-    )
+fn client_getredir(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    match ctx.eng.tracking.clients.get(&ctx.client.id) {
+        Some(st) => Reply::Int(st.redirect as i64),
+        None => Reply::Int(-1),
+    }
 }
 
-fn client_getredir(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    Reply::Int(-1)
-}
-
-fn client_trackinginfo(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    let st = ctx.eng.tracking.clients.get(&ctx.client.id);
+    let mut fl = vec![bulk(if st.is_some() { "on" } else { "off" })];
+    let mut redirect = -1;
+    let mut prefixes = Vec::new();
+    if let Some(st) = st {
+        if st.bcast {
+            fl.push(bulk("bcast"));
+        }
+        if st.optin {
+            fl.push(bulk("optin"));
+            if st.caching {
+                fl.push(bulk("caching-yes"));
+            }
+        }
+        if st.optout {
+            fl.push(bulk("optout"));
+            if st.caching {
+                fl.push(bulk("caching-no"));
+            }
+        }
+        if st.noloop {
+            fl.push(bulk("noloop"));
+        }
+        if st.broken_redir {
+            fl.push(bulk("broken_redirect"));
+        }
+        redirect = st.redirect as i64;
+        prefixes = st.prefixes.iter().map(|p| Reply::Bulk(p.clone())).collect();
+    }
     Reply::Map(vec![
-        (bulk("flags"), Reply::Set(vec![bulk("off")])),
-        (bulk("redirect"), Reply::Int(-1)),
-        (bulk("prefixes"), Reply::Array(Vec::new())),
+        (bulk("flags"), Reply::Set(fl)),
+        (bulk("redirect"), Reply::Int(redirect)),
+        (bulk("prefixes"), Reply::Array(prefixes)),
     ])
 }
 
@@ -2155,11 +2221,11 @@ mod tests {
             t.raw(&["CLIENT", "NO-EVICT", "maybe"]),
             "-ERR syntax error\r\n"
         );
-        assert_eq!(t.raw(&["CLIENT", "PAUSE", "100"]), "+OK\r\n");
         assert_eq!(
             t.raw(&["CLIENT", "PAUSE", "x"]),
             "-ERR timeout is not an integer or out of range\r\n"
         );
+        assert_eq!(t.raw(&["CLIENT", "PAUSE", "100", "WRITE"]), "+OK\r\n");
         assert_eq!(t.raw(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
         assert!(t
             .raw(&["CLIENT", "HELP"])

@@ -793,7 +793,7 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             f!("client_recent_max_input_buffer:0");
             f!("client_recent_max_output_buffer:0");
             f!("blocked_clients:{blocked}");
-            f!("tracking_clients:0");
+            f!("tracking_clients:{}", eng.tracking.clients.len());
             f!("clients_in_timeout_table:0");
         }
         "memory" => {
@@ -990,9 +990,9 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             f!("active_defrag_key_misses:0");
             f!("total_active_defrag_time:0");
             f!("current_active_defrag_time:0");
-            f!("tracking_total_keys:0");
-            f!("tracking_total_items:0");
-            f!("tracking_total_prefixes:0");
+            f!("tracking_total_keys:{}", eng.tracking.table.len());
+            f!("tracking_total_items:{}", eng.tracking.total_items);
+            f!("tracking_total_prefixes:{}", eng.tracking.prefixes.len());
             f!("unexpected_error_replies:{}", st.unexpected_error_replies);
             f!("total_error_replies:{}", st.total_error_replies);
             f!("dump_payload_sanitizations:0");
