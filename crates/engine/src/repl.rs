@@ -106,6 +106,8 @@ pub struct Repl {
     /// Database selected in the replication stream (None: unknown, the
     /// next operation starts with SELECT).
     pub seldb: Option<usize>,
+    /// The same for the sink (the AOF has its own selected database).
+    pub aof_seldb: Option<usize>,
     /// `master_repl_offset`: bytes written to the stream so far.
     pub offset: u64,
     pub backlog: Option<Backlog>,
@@ -146,6 +148,7 @@ impl Default for Repl {
             replicas: Vec::new(),
             monitors: Vec::new(),
             seldb: None,
+            aof_seldb: None,
             offset: 0,
             backlog: None,
             announced_ports: HashMap::new(),
@@ -183,9 +186,12 @@ impl Repl {
     }
 
     /// Installs (or removes) an extra consumer of the propagated stream,
-    /// e.g. the AOF writer. It receives the RESP bytes as replicas do.
+    /// e.g. the AOF writer. It receives the RESP bytes of the operations
+    /// targeted at the AOF (`redis.set_repl` may exclude some), with its own
+    /// SELECTs; the first write after installing starts with a SELECT.
     pub fn set_sink(&mut self, sink: Option<Sink>) {
         self.sink = sink;
+        self.aof_seldb = None;
         self.refresh_active();
     }
 }
@@ -239,6 +245,15 @@ impl<'a> Ctx<'a> {
         } else {
             TARGET_ALL
         }
+    }
+}
+
+/// Installs (or removes) the stream's sink (see [`Repl::set_sink`]) and
+/// starts collecting expired keys at once.
+pub fn install_sink(eng: &mut Engine, sink: Option<Sink>) {
+    eng.repl.set_sink(sink);
+    for db in &mut eng.dbs {
+        db.prop_expired = eng.repl.active;
     }
 }
 
@@ -384,40 +399,57 @@ fn encode_cmd(out: &mut Vec<u8>, argv: &[Bytes]) {
     }
 }
 
-fn emit(eng: &mut Engine, out: &mut Vec<u8>, db: usize, argv: &[Bytes]) {
-    if eng.repl.seldb != Some(db) {
+fn emit(sel: &mut Option<usize>, out: &mut Vec<u8>, db: usize, argv: &[Bytes]) {
+    if *sel != Some(db) {
         encode_cmd(out, &[word("SELECT"), int(db as i64)]);
-        eng.repl.seldb = Some(db);
+        *sel = Some(db);
     }
     encode_cmd(out, argv);
 }
 
-/// Writes the collected operations to the stream, in a MULTI/EXEC when
-/// there are several (unless `no_multi`).
+/// Encodes the operations meant for `target`, in a MULTI/EXEC when
+/// `transaction`, tracking the database selected in that stream.
+fn encode_ops(ops: &[Op], target: u8, transaction: bool, sel: &mut Option<usize>) -> Vec<u8> {
+    let mut out = Vec::new();
+    if transaction {
+        emit(sel, &mut out, ops[0].db, &[word("MULTI")]);
+    }
+    for op in ops {
+        if op.target & target != 0 {
+            emit(sel, &mut out, op.db, &op.argv);
+        }
+    }
+    if transaction {
+        let last = ops.last().map(|o| o.db).unwrap_or(0);
+        emit(sel, &mut out, last, &[word("EXEC")]);
+    }
+    out
+}
+
+/// Writes the collected operations to the replication stream (when there
+/// are replicas or a backlog) and to the sink (the AOF), in a MULTI/EXEC
+/// when there are several (unless `no_multi`).
 pub fn flush_pending(eng: &mut Engine, no_multi: bool) {
     if eng.repl.pending.is_empty() {
         return;
     }
     let ops = std::mem::take(&mut eng.repl.pending);
     let transaction = ops.len() > 1 && !no_multi && !eng.repl.no_multi;
-    let mut out = Vec::new();
-    if transaction {
-        emit(eng, &mut out, ops[0].db, &[word("MULTI")]);
-    }
-    for op in &ops {
-        if op.target & TARGET_REPL != 0 {
-            emit(eng, &mut out, op.db, &op.argv);
+    let r = &mut eng.repl;
+    if let Some(sink) = r.sink.as_mut() {
+        let out = encode_ops(&ops, TARGET_AOF, transaction, &mut r.aof_seldb);
+        if !out.is_empty() {
+            sink(&out);
         }
     }
-    if transaction {
-        let last = ops.last().map(|o| o.db).unwrap_or(0);
-        emit(eng, &mut out, last, &[word("EXEC")]);
+    if r.backlog.is_some() || !r.replicas.is_empty() {
+        let out = encode_ops(&ops, TARGET_REPL, transaction, &mut r.seldb);
+        feed(eng, out);
     }
-    feed(eng, out);
 }
 
-/// Appends raw stream bytes: counts them in the offset, keeps them in the
-/// backlog and sends them to every replica.
+/// Appends raw replication stream bytes: counts them in the offset, keeps
+/// them in the backlog and sends them to every replica.
 pub fn feed(eng: &mut Engine, data: Vec<u8>) {
     if data.is_empty() {
         return;
@@ -431,9 +463,6 @@ pub fn feed(eng: &mut Engine, data: Vec<u8>) {
             b.buf.drain(..drop);
             b.first_byte_offset += drop as u64;
         }
-    }
-    if let Some(s) = r.sink.as_mut() {
-        s(&data);
     }
     match r.replicas.len() {
         0 => {}
@@ -537,10 +566,18 @@ pub fn on_client_freed(eng: &mut Engine, id: ClientId) {
     r.announced_ports.remove(&id);
     r.woff.remove(&id);
     r.monitors.retain(|(m, _)| *m != id);
-    let before = r.replicas.len();
-    r.replicas.retain(|x| x.id != id);
-    if before != r.replicas.len() && r.replicas.is_empty() {
-        r.no_replicas_since_ms = crate::unix_ms();
+    if let Some(i) = r.replicas.iter().position(|x| x.id == id) {
+        let gone = r.replicas.remove(i);
+        crate::log::log(
+            crate::log::NOTICE,
+            &format!(
+                "Connection with replica {}:{} lost.",
+                gone.ip, gone.listening_port
+            ),
+        );
+        if r.replicas.is_empty() {
+            r.no_replicas_since_ms = crate::unix_ms();
+        }
     }
 }
 
@@ -1240,6 +1277,37 @@ mod tests {
             stream(&mut rx),
             ["SELECT 0", "MULTI", "set a 1", "set c 3", "EXEC"]
         );
+    }
+
+    #[test]
+    fn the_sink_gets_what_targets_the_aof() {
+        use std::sync::{Arc, Mutex};
+        let mut t = TestEngine::new();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = got.clone();
+        install_sink(
+            &mut t.eng,
+            Some(Box::new(move |d: &[u8]| {
+                g.lock().unwrap().extend_from_slice(d)
+            })),
+        );
+        t.cmd(&["SET", "a", "1"]);
+        t.cmd(&[
+            "EVAL",
+            "redis.set_repl(redis.REPL_REPLICA); redis.call('set','r','1'); redis.set_repl(redis.REPL_AOF); redis.call('set','f','1')",
+            "0",
+        ]);
+        let text = String::from_utf8(got.lock().unwrap().clone()).unwrap();
+        let words: Vec<&str> = text
+            .split("\r\n")
+            .filter(|l| !l.is_empty() && !l.starts_with(['*', '$']))
+            .collect();
+        assert_eq!(
+            words,
+            ["SELECT", "0", "SET", "a", "1", "MULTI", "set", "f", "1", "EXEC"]
+        );
+        // No replica and no backlog: the replication offset does not move.
+        assert_eq!(t.eng.repl.offset, 0);
     }
 
     #[test]
