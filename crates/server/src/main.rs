@@ -82,12 +82,23 @@ fn run(config: Config) -> i32 {
 
     let shared = Arc::new(Shared::new(&config));
     let io_threads = config.get_i64("io-threads").clamp(1, 64) as usize;
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(io_threads)
-        .thread_name("lunakv-net")
-        .enable_all()
-        .build()
-    {
+    // With one network thread (the default, `io-threads 1`) a current-thread
+    // runtime: it polls connections in the order their data arrived, as
+    // Redis's event loop does. The multi-thread scheduler runs the most
+    // recently woken connection first (its LIFO slot), so a command sent on
+    // one connection could overtake one sent just before on another.
+    let built = if io_threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(io_threads)
+            .thread_name("lunakv-net")
+            .enable_all()
+            .build()
+    };
+    let rt = match built {
         Ok(rt) => rt,
         Err(e) => {
             log::warning(&format!("Can't start the network runtime: {e}"));
@@ -126,12 +137,30 @@ fn run(config: Config) -> i32 {
         rt.spawn(net::accept_loop(l, shared.clone(), tx.clone()));
     }
     rt.spawn(net::signals(tx.clone()));
-    log::notice("Ready to accept connections tcp");
     drop(tx);
+    // The runtime is driven by its own thread (for a current-thread runtime
+    // that thread runs every network task) until the engine has stopped.
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let net_thread = std::thread::Builder::new()
+        .name("lunakv-net".into())
+        .spawn(move || {
+            rt.block_on(async {
+                let _ = stop_rx.await;
+            });
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+        });
+    if let Err(e) = &net_thread {
+        log::warning(&format!("Can't start the network thread: {e}"));
+        std::process::exit(1);
+    }
+    log::notice("Ready to accept connections tcp");
     let code = engine_thread.join().unwrap_or(1);
     shared
         .shutdown
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    let _ = stop_tx.send(());
+    if let Ok(t) = net_thread {
+        let _ = t.join();
+    }
     code
 }

@@ -228,7 +228,11 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         return Reply::err_static("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(n) = setname {
-        ctx.client.name = if n.is_empty() { None } else { Some(n) };
+        ctx.client.name = if n.is_empty() {
+            None
+        } else {
+            Some(Bytes::copy_from_slice(&n))
+        };
     }
     if ver != 0 {
         ctx.client.resp = ver;

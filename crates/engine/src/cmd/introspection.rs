@@ -1490,7 +1490,7 @@ fn client_setname(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if let Err(e) = validate_client_name(name) {
         return e;
     }
-    ctx.client.name = Some(name.clone());
+    ctx.client.name = Some(Bytes::copy_from_slice(name));
     Reply::ok()
 }
 

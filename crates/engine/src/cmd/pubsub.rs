@@ -117,6 +117,9 @@ impl PubSub {
         if subs.list(k).contains(ch) {
             return false;
         }
+        // A copy: the argument is a slice of the connection's read buffer,
+        // which a subscription must not keep alive.
+        let ch = &Bytes::copy_from_slice(ch);
         subs.list(k).push(ch.clone());
         if k == Kind::Pattern && !self.patterns.contains_key(ch) {
             self.pattern_order.push(ch.clone());

@@ -158,12 +158,15 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             .dict
             .get(key)
             .is_some_and(|e| e.expire != 0 && e.expire <= now);
+        // A copy: the argument is a slice of the connection's read buffer,
+        // which a long-lived WATCH must not keep alive.
+        let key = Bytes::copy_from_slice(key);
         ctx.eng
             .watched_keys
             .entry((db, key.clone()))
             .or_default()
             .push((id, expired));
-        ctx.client.watched.push((db, key.clone()));
+        ctx.client.watched.push((db, key));
     }
     Reply::ok()
 }
