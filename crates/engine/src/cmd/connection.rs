@@ -27,7 +27,7 @@ pub fn register(v: &mut Vec<Cmd>) {
         Cmd::new(
             "echo",
             2,
-            "fast",
+            "fast loading stale",
             (0, 0, 0),
             g,
             "Returns the given string.",

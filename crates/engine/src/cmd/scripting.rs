@@ -107,7 +107,7 @@ pub fn register(v: &mut Vec<Cmd>) {
             Cmd::new(
                 "exists",
                 -3,
-                "noscript stale",
+                "noscript",
                 (0, 0, 0),
                 g,
                 "Determines whether server-side Lua scripts exist in the script cache.",

@@ -116,8 +116,8 @@ pub fn register(v: &mut Vec<Cmd>) {
         for (name, arity, flags) in [
             ("info", 2, "stale"),
             ("nodes", 2, "stale"),
-            ("slots", 2, "loading stale"),
-            ("shards", 2, "loading stale"),
+            ("slots", 2, "stale"),
+            ("shards", 2, "stale"),
             ("myid", 2, "stale"),
             ("keyslot", 3, "stale"),
             ("countkeysinslot", 3, "stale"),
@@ -2120,6 +2120,45 @@ fn lock_slowlog() -> std::sync::MutexGuard<'static, SlowLog> {
 /// `slowlogPushEntryIfNeeded`): at most 32 arguments, each cut to 128
 /// bytes, as Redis stores them. The dispatcher calls this after each
 /// command that is not flagged `skip_slowlog`.
+/// True if argument `i` of a command holds a secret that SLOWLOG shows as
+/// `(redacted)`, as Redis's `redactClientCommandArgument` callers: AUTH,
+/// HELLO AUTH, MIGRATE AUTH/AUTH2, ACL SETUSER rules, CONFIG SET of
+/// `masterauth` / `masteruser` / `requirepass`.
+fn slowlog_redacted(args: &[Bytes], i: usize) -> bool {
+    let Some(name) = args.first() else {
+        return false;
+    };
+    let is = |w: &str| name.eq_ignore_ascii_case(w.as_bytes());
+    let sub = |w: &str| args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    if is("auth") {
+        return i >= 1;
+    }
+    if is("hello") {
+        return args
+            .iter()
+            .enumerate()
+            .skip(2)
+            .any(|(j, a)| a.eq_ignore_ascii_case(b"auth") && (i == j + 1 || i == j + 2));
+    }
+    if is("migrate") {
+        return args.iter().enumerate().skip(6).any(|(j, a)| {
+            (a.eq_ignore_ascii_case(b"auth") && i == j + 1)
+                || (a.eq_ignore_ascii_case(b"auth2") && (i == j + 1 || i == j + 2))
+        });
+    }
+    if is("acl") && sub("setuser") {
+        return i >= 2;
+    }
+    if is("config") && sub("set") && i >= 3 && (i - 2) % 2 == 1 {
+        return args.get(i - 1).is_some_and(|n| {
+            ["masterauth", "masteruser", "requirepass"]
+                .iter()
+                .any(|s| n.eq_ignore_ascii_case(s.as_bytes()))
+        });
+    }
+    false
+}
+
 pub fn slowlog_push_if_needed(
     eng: &Engine,
     c: &crate::client::Client,
@@ -2134,7 +2173,9 @@ pub fn slowlog_push_if_needed(
     let mut kept = Vec::new();
     let n = args.len().min(32);
     for (j, a) in args.iter().take(n).enumerate() {
-        if j == n - 1 && n != args.len() {
+        if slowlog_redacted(args, j) {
+            kept.push(Bytes::from_static(b"(redacted)"));
+        } else if j == n - 1 && n != args.len() {
             kept.push(Bytes::from(format!(
                 "... ({} more arguments)",
                 args.len() - n + 1
