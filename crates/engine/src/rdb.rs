@@ -1400,6 +1400,18 @@ pub fn parse(
     }
     let mut r = Reader::new(buf, buf.len());
     r.pos = 9;
+    parse_body(&mut r, buf, ver, lim, databases, verify_checksum)
+        .map_err(|e| RdbError(format!("{e} (near byte {} of {})", r.pos, buf.len())))
+}
+
+fn parse_body(
+    r: &mut Reader<'_>,
+    buf: &[u8],
+    ver: u16,
+    lim: &LoadLimits,
+    databases: usize,
+    verify_checksum: bool,
+) -> Result<Parsed, RdbError> {
     let mut out = Parsed::default();
     let mut db = 0usize;
     let mut expire = 0u64;
@@ -1474,7 +1486,7 @@ pub fn parse(
             return err(&format!("unknown RDB opcode or type {t}"));
         }
         let key = r.string()?;
-        match read_value(&mut r, t, lim)? {
+        match read_value(r, t, lim)? {
             Some(val) => out.keys.push(LoadedKey {
                 db,
                 key,
