@@ -790,7 +790,8 @@ impl Engine {
         if self.active_expire && !pause::paused(self) {
             // A slice of at most ~1 ms per database set, as Redis's
             // "slow" expire cycle does (25% of a 10 Hz tick at most).
-            let deadline = Instant::now() + Duration::from_millis(2);
+            let cycle_start = Instant::now();
+            let deadline = cycle_start + Duration::from_millis(2);
             for db in &mut self.dbs {
                 if db.expires == 0 {
                     continue;
@@ -802,6 +803,10 @@ impl Engine {
                     }
                     let _ = n;
                 }
+            }
+            if self.latency_threshold_ms > 0 {
+                let ms = cycle_start.elapsed().as_millis() as u64;
+                cmd::server::latency_add_sample_if_needed(self, "expire-cycle", ms);
             }
             repl::propagate_active_expired(self);
             self.process_expired_logs();

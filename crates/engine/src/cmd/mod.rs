@@ -18,6 +18,7 @@ pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
 pub mod scripting;
@@ -51,6 +52,7 @@ pub fn all() -> Vec<Cmd> {
     geo::register(&mut v);
     sort::register(&mut v);
     persistence::register(&mut v);
+    migrate::register(&mut v);
     v
 }
 
