@@ -372,3 +372,24 @@ def test_sharded_pubsub(server, r):
     assert r.execute_command("SPUBLISH", "sh", "hi") == 1
     assert c.read_reply() == [b"smessage", b"sh", b"hi"]
     assert r.execute_command("PUBSUB", "SHARDNUMSUB", "sh") == ["sh", 1]
+
+
+def test_new_key_events(r, make_client):
+    r.config_set("notify-keyspace-events", "En")
+    try:
+        sub = make_client().pubsub()
+        sub.psubscribe("*")
+        sub.get_message(timeout=1)
+        r.set("foo", "bar")
+        r.set("foo", "baz")  # not new
+        r.sadd("s", "a")
+        r.rename("s", "s2")  # the target is added anew
+        got = [read_message(sub) for _ in range(3)]
+        assert [(m["channel"], m["data"]) for m in got] == [
+            ("__keyevent@0__:new", "foo"),
+            ("__keyevent@0__:new", "s"),
+            ("__keyevent@0__:new", "s2"),
+        ]
+        sub.close()
+    finally:
+        r.config_set("notify-keyspace-events", "")

@@ -145,6 +145,7 @@ impl<'a> Ctx<'a> {
     /// the key and emits the keyspace event `event` of class `class`.
     pub fn modified(&mut self, key: &[u8], class: u32, event: &str) {
         let db = self.client.db;
+        self.eng.notify_new_keys(db);
         self.eng.signal_modified(db, key);
         // A key that clients block on may have become servable by any write
         // (a push, but also RENAME, MOVE, COPY, SORT STORE...); the parked
@@ -156,6 +157,7 @@ impl<'a> Ctx<'a> {
 
     /// Like [`Ctx::modified`] for a key in another database.
     pub fn modified_in(&mut self, db: usize, key: &[u8], class: u32, event: &str) {
+        self.eng.notify_new_keys(db);
         self.eng.signal_modified(db, key);
         self.eng.signal_ready_in(db, key);
         self.eng.notify_keyspace_event(class, event, key, db);

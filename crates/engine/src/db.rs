@@ -25,6 +25,11 @@ pub struct Db {
     /// Set during CLIENT PAUSE: expired keys read as missing but are not
     /// deleted (Redis's expireIfNeeded while clients are paused).
     pub hold_expired: bool,
+    /// Keys created since the engine last looked, for the `new` keyspace
+    /// event (filled only while `track_new` is set, i.e. when
+    /// `notify-keyspace-events` has `n`).
+    pub new_keys: Vec<Key>,
+    pub track_new: bool,
 }
 
 impl Db {
@@ -107,6 +112,9 @@ impl Db {
                 if self.hold_expired && self.dict.get(key).is_some() {
                     self.remove_expired(key);
                 }
+                if self.track_new {
+                    self.new_keys.push(key.into());
+                }
                 self.dict.insert_new(
                     key.into(),
                     Entry {
@@ -124,6 +132,9 @@ impl Db {
         if self.hold_expired && self.dict.get(key).is_some() {
             self.remove_expired(key);
         }
+        if self.track_new {
+            self.new_keys.push(key.into());
+        }
         self.dict.insert_new(
             key.into(),
             Entry {
@@ -138,6 +149,11 @@ impl Db {
     /// existing one.
     pub fn insert_entry(&mut self, key: Key, e: Entry) {
         let has_exp = e.expire != 0;
+        if self.track_new {
+            // Redis re-adds the target of RENAME / MOVE / COPY / RESTORE
+            // with dbAdd, which announces it as new.
+            self.new_keys.push(key.clone());
+        }
         if let Some(old) = self.dict.insert(key, e) {
             if old.expire != 0 {
                 self.expires -= 1;

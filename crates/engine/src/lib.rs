@@ -311,6 +311,14 @@ impl Engine {
         self.notify_flags =
             cmd::parse_notify_flags(self.config.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);
+        let track_new = self.notify_flags & ctx::notify::NEW != 0
+            && self.notify_flags & (ctx::notify::KEYSPACE | ctx::notify::KEYEVENT) != 0;
+        for d in &mut self.dbs {
+            d.track_new = track_new;
+            if !track_new {
+                d.new_keys.clear();
+            }
+        }
         evict::config_changed(self);
         self.repl.min_replicas = self.config.get_i64("min-replicas-to-write");
     }
@@ -771,6 +779,22 @@ impl Engine {
                     self.watch_dirty.insert(*id);
                 }
             }
+        }
+    }
+
+    /// Publishes the `new` events of keys created in database `db` since
+    /// the last call (before the creating command's own event, as Redis's
+    /// dbAdd does).
+    pub fn notify_new_keys(&mut self, db: usize) {
+        let Some(d) = self.dbs.get_mut(db) else {
+            return;
+        };
+        if d.new_keys.is_empty() {
+            return;
+        }
+        let keys = std::mem::take(&mut d.new_keys);
+        for k in keys {
+            self.notify_keyspace_event(ctx::notify::NEW, "new", &k, db);
         }
     }
 
