@@ -1777,6 +1777,16 @@ pub fn kill_child(eng: &mut Engine) {
     }
 }
 
+/// After FLUSHALL (Redis's `flushAllDataAndResetRDB`): a running BGSAVE
+/// is killed (it would write the old dataset) and, when save points are
+/// configured, the now empty dataset is saved at once.
+pub fn after_flushall(eng: &mut Engine) {
+    kill_child(eng);
+    if save_points_configured(eng) {
+        let _ = save(eng);
+    }
+}
+
 /// True when `save` points are configured.
 pub fn save_points_configured(eng: &Engine) -> bool {
     !save_points(eng).is_empty()

@@ -25,7 +25,10 @@ impl Default for TestEngine {
 impl TestEngine {
     /// A fresh engine with the default configuration.
     pub fn new() -> TestEngine {
-        let cfg = Config::default();
+        let mut cfg = Config::default();
+        // No save points: FLUSHALL / SHUTDOWN in tests must not write dump
+        // files into the working directory.
+        let _ = cfg.set("save", "");
         let shared = Arc::new(Shared::new(&cfg));
         let eng = Engine::new(cfg, shared);
         TestEngine {

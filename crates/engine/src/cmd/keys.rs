@@ -1165,6 +1165,7 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ctx.eng.signal_ready_all_in(i);
     }
     ctx.eng.dirty += n as u64 + 1;
+    crate::rdb::after_flushall(ctx.eng);
     Reply::ok()
 }
 
