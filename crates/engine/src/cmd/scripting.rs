@@ -224,7 +224,8 @@ impl<'a> ScriptHost<'a> {
 
 impl Host for ScriptHost<'_> {
     fn call(&mut self, args: &[Bytes], opts: &CallOptions<'_>) -> Reply {
-        if let Ok(cmd) = self.eng.lookup(args) {
+        let resolved = self.eng.lookup(args).ok();
+        if let Some(cmd) = resolved {
             if cmd.arity_ok(args.len()) && !cmd.is(flags::NOSCRIPT) {
                 if opts.read_only && cmd.is(flags::WRITE | flags::MAY_REPLICATE) {
                     let e = Reply::err_static(
@@ -254,7 +255,11 @@ impl Host for ScriptHost<'_> {
             return Reply::err_static("ERR script client unavailable");
         };
         client.resp = opts.resp;
-        self.eng.execute(client, args, Caller::Script)
+        // Resolved once: the dispatch path continues after its lookup.
+        match resolved {
+            Some(cmd) => self.eng.execute_cmd(client, cmd, args, Caller::Script),
+            None => self.eng.execute(client, args, Caller::Script),
+        }
     }
 
     fn acl_check_cmd(&mut self, args: &[Bytes]) -> Result<bool, Reply> {
