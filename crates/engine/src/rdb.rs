@@ -539,7 +539,10 @@ pub fn serialize(eng: &Engine, opts: SaveOptions) -> Result<Vec<u8>, RdbError> {
     w.aux("redis-ver", crate::REDIS_VERSION.as_bytes());
     w.aux("redis-bits", b"64");
     w.aux("ctime", (crate::unix_ms() / 1000).to_string().as_bytes());
-    w.aux("used-mem", b"1048576");
+    w.aux(
+        "used-mem",
+        crate::evict::used_memory().to_string().as_bytes(),
+    );
     w.aux("aof-base", b"0");
     if let Some(f) = eng.functions.as_deref() {
         for lib in f.libraries().libraries() {
