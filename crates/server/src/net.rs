@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use crossbeam_channel::Sender;
 use lunakv_engine::client::{Batch, Msg, Out};
 use lunakv_engine::{log, Shared};
