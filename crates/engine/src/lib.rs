@@ -145,6 +145,8 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     pub expired_stale_perc: f64,
     pub evicted_keys: u64,
+    /// Values freed on a background thread (INFO `lazyfreed_objects`).
+    pub lazyfreed_objects: u64,
 }
 
 /// Per-command counters (INFO commandstats).
@@ -704,7 +706,10 @@ impl Engine {
         caller: Caller,
     ) {
         if cmd.is(flags::READONLY)
-            && !matches!(cmd.full_name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
+            && !matches!(
+                cmd.full_name.as_str(),
+                "eval_ro" | "evalsha_ro" | "fcall_ro"
+            )
         {
             tracking::remember_keys(self, c, cmd, args, caller == Caller::Script);
         }

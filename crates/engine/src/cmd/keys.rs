@@ -523,8 +523,62 @@ fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     del_generic(ctx, args)
 }
 
+/// Redis's lazyfreeGetFreeEffort: roughly the number of allocations
+/// freeing a value takes.
+fn free_effort(v: &crate::value::Value) -> usize {
+    use crate::value::Value;
+    match v {
+        Value::List(l) => l.chunk_count(),
+        Value::Set(s) if s.encoding() == "hashtable" => s.len(),
+        Value::ZSet(z) if z.encoding() == "skiplist" => z.len(),
+        Value::Hash(h) if h.encoding() == "hashtable" => h.len(),
+        Value::Stream(s) => {
+            let mut effort = s.node_count();
+            let mut groups = s.groups();
+            if let Some((_, first)) = groups.next() {
+                let n = 1 + groups.count();
+                effort += n * (1 + first.pel.len());
+            }
+            effort
+        }
+        _ => 1,
+    }
+}
+
+/// UNLINK: values whose freeing is costly are freed on a background
+/// thread and counted in INFO `lazyfreed_objects` (Redis's
+/// dbAsyncDelete); expired keys are reclaimed as by a lookup.
 fn unlink(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    del_generic(ctx, args)
+    let mut n = 0;
+    for k in &args[1..] {
+        let now = ctx.now();
+        let db = ctx.client.db;
+        let live = ctx.eng.dbs[db]
+            .dict
+            .get(k)
+            .is_some_and(|e| e.expire == 0 || e.expire > now);
+        if !live {
+            if ctx.delete(k) {
+                ctx.modified(k, notify::GENERIC, "del");
+                n += 1;
+            }
+            continue;
+        }
+        let Some((_, e)) = ctx.eng.dbs[db].remove(k) else {
+            continue;
+        };
+        if free_effort(&e.val) > LAZYFREE_THRESHOLD {
+            ctx.eng.stats.lazyfreed_objects += 1;
+            let val = e.val;
+            let spawned = std::thread::Builder::new()
+                .name("lazyfree".into())
+                .spawn(move || drop(val));
+            let _ = spawned;
+        }
+        ctx.modified(k, notify::GENERIC, "del");
+        n += 1;
+    }
+    Reply::Int(n)
 }
 
 fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -2000,5 +2054,20 @@ mod tests {
         t.raw(&["DEL", "b"]);
         t.raw(&["EXPIRE", "b", "1"]);
         assert_eq!(t.eng.dirty, d + 4);
+    }
+
+    #[test]
+    fn unlink_counts_lazy_freed_values() {
+        let mut t = TestEngine::new();
+        let mut args = vec!["SADD".to_string(), "s".to_string()];
+        for i in 0..200 {
+            args.push(format!("member-{i}"));
+        }
+        let refs: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
+        assert_eq!(t.raw(&refs), ":200\r\n");
+        t.raw(&["SET", "k", "v"]);
+        assert_eq!(t.raw(&["UNLINK", "s", "k", "nokey"]), ":2\r\n");
+        assert_eq!(t.eng.stats.lazyfreed_objects, 1);
+        assert_eq!(t.raw(&["EXISTS", "s", "k"]), ":0\r\n");
     }
 }

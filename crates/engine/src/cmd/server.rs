@@ -888,7 +888,7 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             f!("mem_allocator:libc");
             f!("active_defrag_running:0");
             f!("lazyfree_pending_objects:0");
-            f!("lazyfreed_objects:0");
+            f!("lazyfreed_objects:{}", eng.stats.lazyfreed_objects);
         }
         "persistence" => {
             o.push_str("# Persistence\r\n");
@@ -1631,7 +1631,9 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             Reply::status("Apparently Redis did not crash: test passed")
         }
         ("reload", _) => crate::rdb::debug_reload(ctx.eng, &args[2..]),
-        ("loadaof", _) => Reply::err_static("ERR DEBUG LOADAOF is not supported: AOF is not implemented"),
+        ("loadaof", _) => {
+            Reply::err_static("ERR DEBUG LOADAOF is not supported: AOF is not implemented")
+        }
         ("pause-cron", 3)
         | ("set-skip-checksum-validation", 3)
         | ("aof-flush-sleep", 3)
@@ -2129,7 +2131,10 @@ fn slowlog_redacted(args: &[Bytes], i: usize) -> bool {
         return false;
     };
     let is = |w: &str| name.eq_ignore_ascii_case(w.as_bytes());
-    let sub = |w: &str| args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    let sub = |w: &str| {
+        args.get(1)
+            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+    };
     if is("auth") {
         return i >= 1;
     }
