@@ -114,15 +114,25 @@ impl Engine {
         if cmd.is(flags::ALLOW_BUSY) {
             return self.execute(c, args, Caller::Client);
         }
-        let e = Reply::err_static(if is_function { BUSY_FUNCTION } else { BUSY_SCRIPT });
+        let e = Reply::err_static(if is_function {
+            BUSY_FUNCTION
+        } else {
+            BUSY_SCRIPT
+        });
         self.cmdstats[cmd.id].rejected += 1;
         self.count_error(&e);
         if c.multi.is_some() {
             if cmd.full_name == "exec" {
                 c.multi = None;
                 self.unwatch_all(c);
-                let text = if is_function { BUSY_FUNCTION } else { BUSY_SCRIPT };
-                return Reply::err(format!("EXECABORT Transaction discarded because of: {text}"));
+                let text = if is_function {
+                    BUSY_FUNCTION
+                } else {
+                    BUSY_SCRIPT
+                };
+                return Reply::err(format!(
+                    "EXECABORT Transaction discarded because of: {text}"
+                ));
             }
             if let Some(m) = c.multi.as_mut() {
                 m.dirty = true;
@@ -142,7 +152,11 @@ impl Engine {
             "function|stats" if is_function => Some(crate::cmd::functions::stats_reply()),
             "function|stats" => Some(busy(false)),
             "shutdown" => {
-                if args.iter().skip(1).any(|a| a.eq_ignore_ascii_case(b"nosave")) {
+                if args
+                    .iter()
+                    .skip(1)
+                    .any(|a| a.eq_ignore_ascii_case(b"nosave"))
+                {
                     crate::log::warning(
                         "User requested shutdown during a busy script (SHUTDOWN NOSAVE)...",
                     );
@@ -163,4 +177,3 @@ impl Engine {
         Reply::ok()
     }
 }
-

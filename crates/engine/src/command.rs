@@ -318,7 +318,10 @@ impl Cmd {
         // Redis gives containers (CLIENT, SCRIPT, XINFO...) and a few
         // commands no category of their group (their JSON lists none).
         let no_group = !self.subs.is_empty()
-            || matches!(self.full_name.as_str(), "sort" | "sort_ro" | "wait" | "pubsub|help");
+            || matches!(
+                self.full_name.as_str(),
+                "sort" | "sort_ro" | "wait" | "pubsub|help"
+            );
         if !g.is_empty() && !no_group {
             add(g);
         }

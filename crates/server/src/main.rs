@@ -116,23 +116,30 @@ fn run(config: Config) -> i32 {
     // The engine (and its Lua VM, which must never cross threads) is built
     // on the thread that runs it.
     let shared_for_engine = shared.clone();
+    // The engine thread reports whether the dataset loaded; connections are
+    // accepted (and "Ready" logged) only after that.
+    let (loaded_tx, loaded_rx) = std::sync::mpsc::channel::<bool>();
     let engine_thread = match std::thread::Builder::new()
         .name("lunakv-engine".into())
         .stack_size(64 * 1024 * 1024)
         .spawn(move || {
             let mut engine = Engine::new(config, shared_for_engine);
             if lunakv_engine::rdb::load_at_startup(&mut engine).is_err() {
+                let _ = loaded_tx.send(false);
                 return 1;
             }
+            let _ = loaded_tx.send(true);
             engine.run(rx)
-        })
-    {
+        }) {
         Ok(t) => t,
         Err(e) => {
             log::warning(&format!("Can't start the engine thread: {e}"));
             return 1;
         }
     };
+    if loaded_rx.recv() != Ok(true) {
+        return engine_thread.join().unwrap_or(1).max(1);
+    }
     for l in listeners {
         rt.spawn(net::accept_loop(l, shared.clone(), tx.clone()));
     }
