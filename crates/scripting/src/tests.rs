@@ -290,6 +290,33 @@ fn keys_and_argv() {
         bulk("x")
     );
     assert_eq!(t.eval_args("return KEYS[1]", &["k"], &[]), bulk("k"));
+    // The tables are reused between runs, but never as a script left them.
+    let shape = "local n = 0 for _ in pairs(KEYS) do n = n + 1 end \
+                 return {n, #KEYS, #ARGV, tostring(getmetatable(KEYS)), KEYS.extra or 'none'}";
+    let fresh = |n: i64, argc: i64| {
+        Reply::Array(vec![
+            Reply::Int(n),
+            Reply::Int(n),
+            Reply::Int(argc),
+            bulk("nil"),
+            bulk("none"),
+        ])
+    };
+    assert_eq!(
+        t.eval_args(shape, &["a", "b", "c"], &["x", "y"]),
+        fresh(3, 2)
+    );
+    assert_eq!(t.eval_args(shape, &["a"], &[]), fresh(1, 0));
+    t.eval_args("KEYS.extra = 1 KEYS[5] = 'z' return 1", &["a"], &[]);
+    assert_eq!(t.eval_args(shape, &["a", "b"], &["x"]), fresh(2, 1));
+    t.eval_args(
+        "setmetatable(KEYS, {}) setmetatable(ARGV, {}) return 1",
+        &["a"],
+        &["x"],
+    );
+    assert_eq!(t.eval_args(shape, &["a", "b"], &["x"]), fresh(2, 1));
+    t.eval_args("KEYS[2] = nil return 1", &["a", "b"], &[]);
+    assert_eq!(t.eval_args(shape, &["a", "b", "c"], &[]), fresh(3, 0));
     t.eval_args("return redis.call('get', KEYS[1])", &["k9"], &[]);
     assert_eq!(
         t.h.last_opts.as_ref().map(|o| o.4.clone()),

@@ -36,6 +36,9 @@ pub const HOOK_INTERVAL: u32 = 100_000;
 /// one is skipped (see `LuaVm::gc_step`).
 const GC_SLACK_KB: i32 = 64;
 
+/// Longest KEYS/ARGV table kept for reuse by the next EVAL.
+const MAX_SPARE_LEN: usize = 64;
+
 /// The Redis version the `redis` table reports.
 pub const REDIS_VERSION: &str = "7.0.15";
 /// `REDIS_VERSION` as a number (`0x00MMmmpp`).
@@ -181,6 +184,11 @@ pub struct LuaVm {
     /// Lua's own `next`, for walking returned maps and sets.
     next: Function,
     runs: u32,
+    /// The `KEYS` and `ARGV` tables kept for the next EVAL (slots 1, 2),
+    /// reused while no script changed them.
+    spare: Table,
+    /// How many entries the spare tables were filled with.
+    spare_len: [Cell<usize>; 2],
     /// Lua heap (KB) right after the last periodic GC step.
     gc_floor_kb: i32,
     last_error_counted: bool,
@@ -489,6 +497,7 @@ impl LuaVm {
         let env = Self::lock_down(&lua, &globals, string_mt)?;
         lua.set_globals(env.clone())?;
 
+        let spare = lua.create_table()?;
         let vm = LuaVm {
             lua,
             globals,
@@ -498,6 +507,8 @@ impl LuaVm {
             handler,
             next,
             runs: 0,
+            spare,
+            spare_len: [Cell::new(0), Cell::new(0)],
             gc_floor_kb: 0,
             last_error_counted: false,
         };
@@ -742,13 +753,88 @@ impl LuaVm {
             ffi::lua_insert(l, -2);
             ffi::lua_rawset(l, 1);
         }
-        let args = (&self.globals, &self.env, &self.runner, func, &self.handler);
+        /// Fills the spare table in `slot` of the table at `spare` (a fresh
+        /// one if there is none or the last one was large) with `items`,
+        /// and leaves it on the stack.
+        unsafe fn fill_spare(
+            l: *mut ffi::lua_State,
+            spare: std::ffi::c_int,
+            slot: std::ffi::c_int,
+            items: &[Bytes],
+            prev: &Cell<usize>,
+        ) {
+            ffi::lua_rawgeti_(l, spare, slot);
+            if ffi::lua_type(l, -1) != ffi::LUA_TTABLE || prev.get() > MAX_SPARE_LEN {
+                ffi::lua_pop(l, 1);
+                ffi::lua_createtable(l, i32::try_from(items.len()).unwrap_or(i32::MAX), 0);
+                ffi::lua_pushvalue(l, -1);
+                ffi::lua_rawseti_(l, spare, slot);
+                prev.set(0);
+            }
+            for (i, b) in items.iter().enumerate() {
+                ffi::lua_pushlstring(l, b.as_ptr() as *const std::ffi::c_char, b.len());
+                ffi::lua_rawseti_(l, -2, (i + 1) as std::ffi::c_int);
+            }
+            for i in items.len() + 1..=prev.get() {
+                ffi::lua_pushnil(l);
+                ffi::lua_rawseti_(l, -2, i as std::ffi::c_int);
+            }
+            prev.set(items.len());
+        }
+        /// Drops the spare table in `slot` unless it is still exactly an
+        /// array of `n` entries without a metatable (a script may have
+        /// added keys or a metatable; values are overwritten anyway).
+        unsafe fn check_spare(
+            l: *mut ffi::lua_State,
+            spare: std::ffi::c_int,
+            slot: std::ffi::c_int,
+            n: usize,
+        ) {
+            ffi::lua_rawgeti_(l, spare, slot);
+            let mut clean = ffi::lua_type(l, -1) == ffi::LUA_TTABLE;
+            if clean && ffi::lua_getmetatable(l, -1) != 0 {
+                ffi::lua_pop(l, 1);
+                clean = false;
+            }
+            if clean {
+                let mut count = 0usize;
+                ffi::lua_pushnil(l);
+                while ffi::lua_next(l, -2) != 0 {
+                    ffi::lua_pop(l, 1);
+                    count += 1;
+                    if count > n {
+                        ffi::lua_pop(l, 1);
+                        break;
+                    }
+                }
+                clean = count == n;
+            }
+            ffi::lua_pop(l, 1);
+            if !clean {
+                ffi::lua_pushnil(l);
+                ffi::lua_rawseti_(l, spare, slot);
+            }
+        }
+        let args = (
+            &self.globals,
+            &self.env,
+            &self.runner,
+            func,
+            &self.handler,
+            &self.spare,
+        );
+        let [keys_len, argv_len] = &self.spare_len;
         // SAFETY: the closure works on the stack of the protected call:
-        // 1 globals, 2 env, 3 runner, 4 function, 5 handler. The runner
-        // catches every error of the script itself; what can still raise
-        // here (memory errors) is caught by `exec_raw`. The closure owns
-        // nothing that needs dropping. It leaves exactly the runner's two
-        // results.
+        // 1 globals, 2 env, 3 runner, 4 function, 5 handler, 6 spare
+        // tables. The runner catches every error of the script itself;
+        // what can still raise here (memory errors) is caught by
+        // `exec_raw`. The closure owns nothing that needs dropping. It
+        // leaves exactly the runner's two results.
+        //
+        // EVAL reuses its KEYS/ARGV tables from run to run (they are only
+        // reachable through the two globals, which are cleared after the
+        // run, so no script can tell); FCALL's are passed to library code
+        // that may keep them in upvalues, so they are always fresh.
         unsafe {
             self.lua.exec_raw::<(bool, Value)>(args, |l| {
                 ffi::luaL_checkstack(l, 12, c"stack overflow".as_ptr());
@@ -760,11 +846,13 @@ impl LuaVm {
                     push_array(l, argv);
                     ffi::lua_call(l, 4, 2);
                 } else {
-                    push_array(l, keys);
+                    fill_spare(l, 6, 1, keys, keys_len);
                     set_global(l, c"KEYS");
-                    push_array(l, argv);
+                    fill_spare(l, 6, 2, argv, argv_len);
                     set_global(l, c"ARGV");
                     ffi::lua_call(l, 2, 2);
+                    check_spare(l, 6, 1, keys.len());
+                    check_spare(l, 6, 2, argv.len());
                 }
                 ffi::lua_pushnil(l);
                 set_global(l, c"KEYS");
@@ -773,7 +861,7 @@ impl LuaVm {
                 ffi::lua_pushvalue(l, 2);
                 ffi::lua_replace(l, ffi::LUA_GLOBALSINDEX);
                 // Leave only (ok, value).
-                for _ in 0..5 {
+                for _ in 0..6 {
                     ffi::lua_remove(l, 1);
                 }
             })
