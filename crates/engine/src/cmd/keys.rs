@@ -1202,7 +1202,10 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     // Blocked clients re-check their keys (XREADGROUP fails on a vanished
     // stream, as in Redis).
     ctx.eng.signal_ready_all_in(i);
-    ctx.eng.dirty += n as u64 + 1;
+    ctx.eng.dirty += n as u64;
+    // Replicated and written to the AOF even when nothing was deleted
+    // (Redis's forceCommandPropagation).
+    ctx.force_propagate();
     Reply::ok()
 }
 
@@ -1218,8 +1221,11 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         n += empty_db(ctx, i, lazy);
         ctx.eng.signal_ready_all_in(i);
     }
-    ctx.eng.dirty += n as u64 + 1;
+    ctx.eng.dirty += n as u64;
+    // The save that follows resets the dirty counter; FLUSHALL is
+    // replicated and written to the AOF anyway (forceCommandPropagation).
     crate::rdb::after_flushall(ctx.eng);
+    ctx.force_propagate();
     Reply::ok()
 }
 
