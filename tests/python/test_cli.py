@@ -107,3 +107,33 @@ def test_cli_resp3(cli):
     assert lines[0].startswith('1# "server" => "')
     assert lines[2] == '3# "proto" => (integer) 3'
     assert cli("-3", "--no-raw", "GET", "missing") == "(nil)\n"
+
+
+def test_cli_scripting_tutorial_session(cli, tmp_path):
+    """The scripting tutorial's session, verbatim through redis-cli."""
+    body = "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])"
+    assert cli("--no-raw", "EVAL", body, "1", "name", "Alice") == '"Alice"\n'
+    sha = cli("SCRIPT", "LOAD", body).strip()
+    assert len(sha) == 40
+    assert cli("--no-raw", "EVALSHA", sha, "1", "name", "Bob") == '"Bob"\n'
+    assert cli("--no-raw", "SCRIPT", "EXISTS", sha, "f" * 40) == "1) (integer) 1\n2) (integer) 0\n"
+    limiter = tmp_path / "ratelimiter.lua"
+    limiter.write_text(
+        "local current = redis.call('INCR', KEYS[1])\n"
+        "if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
+        "if current > tonumber(ARGV[2]) then return 0 end\n"
+        "return 1\n"
+    )
+    got = [cli("--no-raw", "--eval", str(limiter), "rate:cli", ",", "60", "5") for _ in range(6)]
+    assert got == ["(integer) 1\n"] * 5 + ["(integer) 0\n"]
+    ttl = int(cli("TTL", "rate:cli"))
+    assert 58 <= ttl <= 60
+    cli("SET", "s", "text")
+    assert cli("--no-raw", "EVAL", "return redis.pcall('INCR', KEYS[1])['err']", "1", "s") == (
+        '"ERR value is not an integer or out of range"\n'
+    )
+    assert cli("SCRIPT", "FLUSH") == "OK\n"
+    assert cli("--no-raw", "SCRIPT", "EXISTS", sha) == "1) (integer) 0\n"
+    assert cli("--no-raw", "EVALSHA", sha, "0") == (
+        "(error) NOSCRIPT No matching script. Please use EVAL.\n"
+    )
