@@ -158,6 +158,13 @@ def workloads():
                  target=cpu(1.0), label="GET -P 16"),
         Workload("incr-p16", ["INCR", "counter:__rand_int__"], pipeline=16, nscale=5,
                  target=cpu(1.0), label="INCR -P 16"),
+        # The foundation issue's table: PING and MSET (10 keys), no target.
+        Workload("ping", ["PING"], label="PING"),
+        Workload("ping-p16", ["PING"], pipeline=16, nscale=5, label="PING -P 16"),
+        Workload("mset", ["MSET"] + sum([["key:__rand_int__", "xxx"] for _ in range(10)], []),
+                 label="MSET (10 keys)"),
+        Workload("mset-p16", ["MSET"] + sum([["key:__rand_int__", "xxx"] for _ in range(10)], []),
+                 pipeline=16, nscale=2, label="MSET (10 keys) -P 16"),
         Workload("evalsha-limiter", ["EVALSHA", lim] + lim_args, before=load(LIMITER),
                  target=cpu(2.0), label="EVALSHA limiter"),
         Workload("evalsha-limiter-p16", ["EVALSHA", lim] + lim_args, pipeline=16,
