@@ -323,3 +323,41 @@ def test_dump_restore_payloads_interoperate(tmpdir_pair):
     finally:
         lk.stop()
         rs.stop()
+
+
+def test_function_dump_payloads_interoperate(tmpdir_pair):
+    """FUNCTION DUMP of redis-server 7.0.15 restores into lunakv, and
+    lunakv's FUNCTION DUMP restores into redis-server (issue 5)."""
+    a, b = tmpdir_pair
+    lk = start_lunakv(a)
+    rs = start_redis(b)
+    long_lib = (
+        "#!lua name=longlib\n"
+        + "".join(
+            f"redis.register_function('long_{i}', function(keys, args) return redis.call('INCRBY', keys[1], {i}) end)\n"
+            for i in range(20)
+        )
+    )
+    try:
+        # Redis -> lunakv (Redis LZF-compresses the longer library's code).
+        rs.c.function_load(LIB)
+        rs.c.function_load(long_lib)
+        payload = rs.c.function_dump()
+        assert lk.c.function_restore(payload) in (True, b"OK", "OK")
+        assert functions(lk.port) == functions(rs.port)
+        assert lk.c.fcall("rdb_f", 0) == b"hi"
+        assert lk.c.fcall("long_7", 1, "n") == 7
+        assert lk.c.fcall_ro("rdb_ro", 0) == 1
+        # lunakv -> Redis, into a Redis with no functions.
+        lk_payload = lk.c.function_dump()
+        rs.c.function_flush()
+        assert rs.c.function_restore(lk_payload) in (True, b"OK", "OK")
+        assert functions(rs.port) == functions(lk.port)
+        assert rs.c.fcall("long_3", 1, "n") == 3
+        # A restore that collides is refused the same way by both.
+        for c in (lk.c, rs.c):
+            with pytest.raises(redis.ResponseError, match="already exists"):
+                c.function_restore(lk_payload)
+    finally:
+        lk.stop()
+        rs.stop()
