@@ -259,6 +259,47 @@ class RespConn:
 # ---------------------------------------------------------------------------
 
 
+def reference_redis(prefix: str, binary: str | None = None):
+    """Generator for fixtures that need a real redis-server beside lunakv
+    (differential tests): starts one on a free port in a temporary
+    directory, persistence off, and yields its port, or yields None if it
+    could not be started; stops it and removes the directory afterwards."""
+    binary = binary or shutil.which("redis-server") or "/usr/bin/redis-server"
+    d = tempfile.mkdtemp(prefix=prefix)
+    proc = None
+    port = None
+    try:
+        for _ in range(5):
+            port = free_port()
+            proc = subprocess.Popen(
+                [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", d],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            deadline = time.time() + 10
+            while time.time() < deadline and proc.poll() is None:
+                try:
+                    c = RespConn(HOST, port, timeout=2)
+                    c.send(encode_command("PING"))
+                    ok = c.read_reply() == "PONG"
+                    c.sock.close()
+                    if ok:
+                        break
+                except OSError:
+                    time.sleep(0.05)
+            else:
+                proc.kill()
+                proc.wait(timeout=10)
+                proc = None
+                continue
+            break
+        yield port if proc is not None else None
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 class ServerProcess:
     def __init__(self, extra_args=()):
         self.binary = server_binary()

@@ -56,16 +56,12 @@ from __future__ import annotations
 
 import codecs
 import shlex
-import shutil
-import subprocess
-import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import pytest
 
-from conftest import HOST, IS_REDIS, RespConn, encode_command, free_port
+from conftest import HOST, IS_REDIS, RespConn, encode_command, reference_redis
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "diff" / "cases"
 
@@ -185,30 +181,10 @@ def parse_raw(raw: bytes):
 @pytest.fixture(scope="module")
 def reference():
     """A real redis-server 7.0 on a free port (the reference)."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    d = tempfile.mkdtemp(prefix="lunakv-diff-redis-")
-    for _ in range(5):
-        port = free_port()
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", d],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                c = RespConn(HOST, port, timeout=2)
-                c.send(encode_command("PING"))
-                if c.read_reply() == "PONG":
-                    c.sock.close()
-                    yield port
-                    proc.terminate()
-                    proc.wait(timeout=10)
-                    shutil.rmtree(d, ignore_errors=True)
-                    return
-            except OSError:
-                time.sleep(0.05)
-        proc.kill()
-    pytest.fail("could not start the reference redis-server")
+    for port in reference_redis("lunakv-diff-redis-"):
+        if port is None:
+            pytest.fail("could not start the reference redis-server")
+        yield port
 
 
 def run_case(port: int, case: dict, resp: int) -> bytes:

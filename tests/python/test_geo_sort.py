@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import random
 import shutil
-import subprocess
-import tempfile
-import time
 
 import pytest
 import redis
 
-from conftest import HOST, IS_REDIS, RespConn, encode_command, free_port
+from conftest import HOST, IS_REDIS, RespConn, encode_command, reference_redis
 
 NYC = [
     (-73.9454966, 40.747533, "lic market"),
@@ -144,29 +141,10 @@ def reference():
     binary = shutil.which("redis-server")
     if IS_REDIS or not binary:
         pytest.skip("no reference redis-server (or the suite targets Redis itself)")
-    d = tempfile.mkdtemp(prefix="lunakv-geo-redis-")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", d],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            c = RespConn(HOST, port, timeout=2)
-            c.send(encode_command("PING"))
-            if c.read_reply() == "PONG":
-                c.sock.close()
-                break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.skip("could not start the reference redis-server")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
-    shutil.rmtree(d, ignore_errors=True)
+    for port in reference_redis("lunakv-geo-redis-", binary):
+        if port is None:
+            pytest.skip("could not start the reference redis-server")
+        yield port
 
 
 def exchange(conn, *args):

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import random
 import shutil
-import subprocess
-import tempfile
-import time
 
 import pytest
 
-from conftest import HOST, RespConn, encode_command, free_port
+from conftest import HOST, RespConn, encode_command, reference_redis
 
 REDIS_BIN = shutil.which("redis-server") or (
     "/usr/bin/redis-server" if shutil.os.path.exists("/usr/bin/redis-server") else None
@@ -29,29 +26,10 @@ def reference():
     """A real redis-server on a free port (the reference)."""
     if REDIS_BIN is None:
         pytest.skip("no redis-server binary to compare with")
-    d = tempfile.mkdtemp(prefix="lunakv-hll-redis-")
-    for _ in range(5):
-        port = free_port()
-        proc = subprocess.Popen(
-            [REDIS_BIN, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", d],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                c = RespConn(HOST, port, timeout=2)
-                c.send(encode_command("PING"))
-                if c.read_reply() == "PONG":
-                    c.sock.close()
-                    yield port
-                    proc.terminate()
-                    proc.wait(timeout=10)
-                    shutil.rmtree(d, ignore_errors=True)
-                    return
-            except OSError:
-                time.sleep(0.05)
-        proc.kill()
-    pytest.fail("could not start the reference redis-server")
+    for port in reference_redis("lunakv-hll-redis-", REDIS_BIN):
+        if port is None:
+            pytest.fail("could not start the reference redis-server")
+        yield port
 
 
 class Both:

@@ -155,6 +155,14 @@ impl<'a> Ctx<'a> {
         self.eng.dirty += 1;
     }
 
+    /// Publishes a keyspace event for a key of the current database, with
+    /// none of [`Ctx::modified`]'s other effects (e.g. the `del` that
+    /// follows the type's own event when a write emptied an aggregate).
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.client.db;
+        self.eng.notify_keyspace_event(class, event, key, db);
+    }
+
     /// Like [`Ctx::modified`] for a key in another database.
     pub fn modified_in(&mut self, db: usize, key: &[u8], class: u32, event: &str) {
         self.eng.notify_new_keys(db);

@@ -7,20 +7,12 @@
 use bytes::Bytes;
 use lunakv_protocol::{parse_i64, Reply};
 
-use crate::cmd::zset::{build_zset, get_zset, score_arg, zadd};
+use crate::cmd::zset::{build_zset, get_zset, run, score_arg, zadd, R};
 use crate::command::Cmd;
 use crate::ctx::{eq_ic, notify, Ctx};
 use crate::errors;
 use crate::types::zset::ZSet;
 use crate::value::{Entry, Value};
-
-type R = Result<Reply, Reply>;
-
-fn run(r: R) -> Reply {
-    match r {
-        Ok(x) | Err(x) => x,
-    }
-}
 
 /// Declares the family's commands.
 pub fn register(v: &mut Vec<Cmd>) {

@@ -275,12 +275,6 @@ fn hash_or_create<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<&'c mut Hash, 
 }
 
 /// Emits `del` for a key an aggregate command emptied and removed.
-fn notify_del(ctx: &mut Ctx<'_>, key: &[u8]) {
-    let db = ctx.client.db;
-    ctx.eng
-        .notify_keyspace_event(notify::GENERIC, "del", key, db);
-}
-
 fn bulk(b: &[u8]) -> Reply {
     Reply::Bulk(Bytes::copy_from_slice(b))
 }
@@ -375,7 +369,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
         ctx.modified(key, notify::HASH, "hdel");
         if emptied {
-            notify_del(ctx, key);
+            ctx.notify(notify::GENERIC, "del", key);
         }
         ctx.eng.dirty += deleted as u64 - 1;
     }

@@ -335,9 +335,7 @@ fn removed(ctx: &mut Ctx<'_>, key: &[u8], event: &str, n: usize, now_empty: bool
     ctx.modified(key, notify::LIST, event);
     ctx.eng.dirty += (n as u64).saturating_sub(1);
     if now_empty {
-        let db = ctx.client.db;
-        ctx.eng
-            .notify_keyspace_event(notify::GENERIC, "del", key, db);
+        ctx.notify(notify::GENERIC, "del", key);
     }
 }
 
@@ -622,9 +620,7 @@ fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     if empty {
         ctx.delete(key);
-        let db = ctx.client.db;
-        ctx.eng
-            .notify_keyspace_event(notify::GENERIC, "del", key, db);
+        ctx.notify(notify::GENERIC, "del", key);
     }
     Reply::Int(n as i64)
 }
@@ -654,8 +650,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         .notify_keyspace_event(notify::LIST, "ltrim", key, db);
     if empty {
         ctx.delete(key);
-        ctx.eng
-            .notify_keyspace_event(notify::GENERIC, "del", key, db);
+        ctx.notify(notify::GENERIC, "del", key);
     }
     ctx.eng.signal_modified(db, key);
     ctx.eng.dirty += n as u64;

@@ -286,12 +286,6 @@ fn check_sets(ctx: &mut Ctx<'_>, keys: &[Bytes]) -> Result<(), Reply> {
     Ok(())
 }
 
-fn notify_del(ctx: &mut Ctx<'_>, key: &[u8]) {
-    let db = ctx.client.db;
-    ctx.eng
-        .notify_keyspace_event(notify::GENERIC, "del", key, db);
-}
-
 fn random_usize(rng: &mut rand::rngs::SmallRng) -> usize {
     rand::Rng::random::<u64>(rng) as usize
 }
@@ -352,7 +346,7 @@ fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
         ctx.modified(key, notify::SET, "srem");
         if emptied {
-            notify_del(ctx, key);
+            ctx.notify(notify::GENERIC, "del", key);
         }
         ctx.eng.dirty += deleted - 1;
     }
@@ -396,7 +390,7 @@ fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ctx.eng.notify_keyspace_event(notify::SET, "srem", src, db);
     if emptied {
         ctx.delete(src);
-        notify_del(ctx, src);
+        ctx.notify(notify::GENERIC, "del", src);
     }
     if !dst_exists {
         let lru = ctx.lru();
@@ -497,7 +491,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
         if emptied {
             ctx.delete(key);
-            notify_del(ctx, key);
+            ctx.notify(notify::GENERIC, "del", key);
         }
         return Reply::Bulk(m);
     };
@@ -547,7 +541,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ctx.eng.notify_keyspace_event(notify::SET, "spop", key, db);
     if emptied {
         ctx.delete(key);
-        notify_del(ctx, key);
+        ctx.notify(notify::GENERIC, "del", key);
     }
     ctx.eng.signal_modified(db, key);
     ctx.eng.dirty += out.len() as u64;
@@ -687,7 +681,7 @@ fn store(ctx: &mut Ctx<'_>, dst: &[u8], members: Vec<Bytes>, event: &str) -> Rep
         if ctx.delete(dst) {
             let db = ctx.client.db;
             ctx.eng.signal_modified(db, dst);
-            notify_del(ctx, dst);
+            ctx.notify(notify::GENERIC, "del", dst);
             ctx.eng.dirty += 1;
         }
         return Reply::Int(0);

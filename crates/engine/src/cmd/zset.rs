@@ -14,9 +14,11 @@ use crate::glob::glob_match;
 use crate::types::zset::{cmp_entry, ZSet};
 use crate::value::{Entry, Value};
 
-type R = Result<Reply, Reply>;
+/// A handler's result: the reply, or an error reply returned early with `?`.
+pub(crate) type R = Result<Reply, Reply>;
 
-fn run(r: R) -> Reply {
+/// Either side of [`R`] is what the client gets.
+pub(crate) fn run(r: R) -> Reply {
     match r {
         Ok(x) | Err(x) => x,
     }
