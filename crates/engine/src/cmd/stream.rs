@@ -551,6 +551,25 @@ struct AddTrimArgs {
     limit_arg: Option<usize>,
 }
 
+impl AddTrimArgs {
+    /// MAXLEN / MINID at `i` may be followed by `~` or `=`: records which
+    /// and returns the index just before the threshold argument.
+    fn trim_operator(&mut self, args: &[Bytes], i: usize, more: usize) -> usize {
+        self.approx = false;
+        self.spec_arg = None;
+        if more >= 2 {
+            match &args[i + 1][..] {
+                b"~" => self.approx = true,
+                b"=" => {}
+                _ => return i,
+            }
+            self.spec_arg = Some(i + 1);
+            return i + 1;
+        }
+        i
+    }
+}
+
 fn parse_add_trim(ctx: &Ctx<'_>, args: &[Bytes], xadd: bool) -> Result<AddTrimArgs, Reply> {
     let mut a = AddTrimArgs {
         trim: Trim::None,
@@ -576,17 +595,7 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[Bytes], xadd: bool) -> Result<AddTrimAr
             if a.trim != Trim::None {
                 return Err(Reply::err_static(both));
             }
-            a.approx = false;
-            let next = &args[i + 1];
-            a.spec_arg = None;
-            if more >= 2 && &next[..] == b"~" {
-                a.approx = true;
-                i += 1;
-                a.spec_arg = Some(i);
-            } else if more >= 2 && &next[..] == b"=" {
-                i += 1;
-                a.spec_arg = Some(i);
-            }
+            i = a.trim_operator(args, i, more);
             let n = ctx.int_arg(&args[i + 1])?;
             if n < 0 {
                 return Err(Reply::err_static("ERR The MAXLEN argument must be >= 0."));
@@ -598,17 +607,7 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &[Bytes], xadd: bool) -> Result<AddTrimAr
             if a.trim != Trim::None {
                 return Err(Reply::err_static(both));
             }
-            a.approx = false;
-            let next = &args[i + 1];
-            a.spec_arg = None;
-            if more >= 2 && &next[..] == b"~" {
-                a.approx = true;
-                i += 1;
-                a.spec_arg = Some(i);
-            } else if more >= 2 && &next[..] == b"=" {
-                i += 1;
-                a.spec_arg = Some(i);
-            }
+            i = a.trim_operator(args, i, more);
             let id = parse_strict_id(&args[i + 1], 0)?;
             i += 1;
             a.trim_arg = i;
