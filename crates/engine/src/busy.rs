@@ -4,15 +4,15 @@
 //! The engine thread is the one running the script, so nothing else is
 //! served while it runs. Every few thousand Lua instructions the script's
 //! hook calls [`Engine::process_events_while_busy`]; once the script has
-//! run past the threshold, that drains the engine's message channel and
-//! answers each command the way Redis 7.0's `processCommand` does during a
+//! run past the threshold, that polls the sockets without blocking (see
+//! `net.rs`) and answers each command the way Redis 7.0's `processCommand` does during a
 //! busy script: unknown commands, arity and authentication errors first;
 //! then the commands flagged `allow_busy` (MULTI, DISCARD, WATCH, UNWATCH,
 //! AUTH, HELLO, RESET, QUIT, SCRIPT KILL, FUNCTION KILL / STATS, SHUTDOWN
 //! NOSAVE) run; every other command gets `-BUSY`, which also flags the
 //! client's open transaction so that its EXEC answers `EXECABORT`.
-//! Disconnections and engine calls wait in [`BusyState::deferred`] until
-//! the script has finished.
+//! Disconnections and messages from other threads wait in
+//! [`BusyState::deferred`] until the script has finished.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -20,7 +20,9 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use lunakv_protocol::Reply;
 
-use crate::client::{Client, Msg, Out, BATCH_TAKEN};
+use lunakv_protocol::Request;
+
+use crate::client::{Client, ClientId, Msg, Out};
 use crate::command::{flags, Cmd};
 use crate::{Caller, Engine};
 
@@ -35,6 +37,13 @@ pub struct BusyState {
     active: bool,
 }
 
+impl BusyState {
+    /// True while the engine serves clients from a busy script's hook.
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+}
+
 const BUSY_SCRIPT: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 const BUSY_FUNCTION: &str =
@@ -47,46 +56,39 @@ impl Engine {
         if self.busy.active || !self.shared.busy() {
             return;
         }
-        let Some(rx) = self.busy.rx.clone() else {
-            return;
-        };
         self.busy.active = true;
         let saved_now = self.now_ms;
-        for _ in 0..4096 {
-            match rx.try_recv() {
-                Ok(m @ Msg::Connect { .. }) => self.handle(m),
-                Ok(Msg::Batch { id, batch }) => {
-                    let Some(mut c) = self.clients.remove(&id) else {
-                        self.busy.deferred.push_back(Msg::Batch { id, batch });
-                        continue;
-                    };
-                    if !batch.claim(BATCH_TAKEN) {
-                        self.clients.insert(id, c);
-                        continue;
-                    }
-                    for args in &batch.cmds {
-                        let reply = self.busy_command(&mut c, args);
-                        self.write_reply(&mut c, &reply);
-                        if c.close_after_reply {
-                            break;
-                        }
-                    }
-                    if c.close_after_reply {
-                        c.flush();
-                        c.send(Out::Close);
-                        self.free_client(&mut c);
-                        continue;
-                    }
-                    let data = std::mem::take(&mut c.outbuf);
-                    c.send(Out::Batch(data));
-                    self.clients.insert(id, c);
-                }
-                Ok(m) => self.busy.deferred.push_back(m),
-                Err(_) => break,
+        if let Some(rx) = self.busy.rx.clone() {
+            while let Ok(m) = rx.try_recv() {
+                self.busy.deferred.push_back(m);
             }
         }
+        self.poll_while_busy();
         self.now_ms = saved_now;
         self.busy.active = false;
+    }
+
+    /// Answers one connection's requests during a busy script.
+    pub(crate) fn serve_busy_batch(&mut self, id: ClientId, cmds: Vec<Request>) {
+        let Some(mut c) = self.clients.remove(&id) else {
+            return;
+        };
+        for args in &cmds {
+            let reply = self.busy_command(&mut c, args);
+            self.write_reply(&mut c, &reply);
+            if c.close_after_reply {
+                break;
+            }
+        }
+        if c.close_after_reply {
+            c.flush();
+            c.send(Out::Close);
+            self.free_client(&mut c);
+            return;
+        }
+        let data = std::mem::take(&mut c.outbuf);
+        c.send(Out::Batch(data));
+        self.clients.insert(id, c);
     }
 
     /// Handles the messages that waited for the script to finish.

@@ -1,9 +1,11 @@
 //! Per-connection state kept by the engine, and the messages exchanged with
 //! the network tasks.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use bytes::Bytes;
 use lunakv_protocol::Request;
-use tokio::sync::mpsc::UnboundedSender;
 
 /// Identifies a connection (CLIENT ID).
 pub type ClientId = u64;
@@ -22,44 +24,139 @@ pub enum Out {
     Close,
 }
 
-/// Sender half of a connection's outbound channel.
-pub type OutTx = UnboundedSender<Out>;
+/// A connection's outbound queue: what the engine has produced for it and
+/// the event loop has not yet written. Held by the client and by whoever
+/// else writes to the connection (replicas, MONITOR). The event loop runs
+/// on the engine thread, so the queue only records the connection as
+/// having output ([`OutHub`]); the loop writes it out after the current
+/// event.
+pub type OutTx = Arc<OutQueue>;
 
-/// Batch states: waiting in the engine's queue, taken by the engine, or
-/// cancelled by the network task (answered `-BUSY` while a script ran).
-pub const BATCH_PENDING: u8 = 0;
-pub const BATCH_TAKEN: u8 = 1;
-pub const BATCH_CANCELLED: u8 = 2;
+/// The connections that have queued output since the event loop last
+/// looked (Redis's `clients_pending_write`).
+#[derive(Default)]
+pub struct OutHub {
+    dirty: Mutex<Vec<ClientId>>,
+}
 
-/// Commands parsed from one read, to run in order. The state lets a
-/// network task take back a batch still queued behind a long script and
-/// answer it with `-BUSY` itself, as Redis does for clients it serves while
-/// a script runs; whoever wins the compare-and-swap owns the batch.
+impl OutHub {
+    /// Takes the list of connections with queued output into `into`.
+    pub fn take_dirty(&self, into: &mut Vec<ClientId>) {
+        let mut d = lock(&self.dirty);
+        into.append(&mut d);
+    }
+}
+
+#[derive(Default)]
+struct OutState {
+    msgs: VecDeque<Out>,
+    /// Listed in the hub's dirty list and not yet drained.
+    listed: bool,
+    /// The connection is gone: messages are dropped.
+    closed: bool,
+}
+
+/// See [`OutTx`].
+pub struct OutQueue {
+    id: ClientId,
+    state: Mutex<OutState>,
+    hub: Option<Arc<OutHub>>,
+}
+
+impl std::fmt::Debug for OutQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OutQueue({})", self.id)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind; go on.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl OutQueue {
+    /// A queue for connection `id` that reports to `hub`.
+    pub fn new(id: ClientId, hub: Arc<OutHub>) -> OutTx {
+        Arc::new(OutQueue {
+            id,
+            state: Mutex::new(OutState::default()),
+            hub: Some(hub),
+        })
+    }
+
+    /// A queue read by hand with [`OutQueue::try_recv`] (tests).
+    pub fn detached(id: ClientId) -> OutTx {
+        Arc::new(OutQueue {
+            id,
+            state: Mutex::new(OutState::default()),
+            hub: None,
+        })
+    }
+
+    /// Queues a message; `Err` gives it back when the connection is gone.
+    pub fn send(&self, m: Out) -> Result<(), Out> {
+        let mut st = lock(&self.state);
+        if st.closed {
+            return Err(m);
+        }
+        st.msgs.push_back(m);
+        if !st.listed {
+            st.listed = true;
+            drop(st);
+            if let Some(h) = &self.hub {
+                lock(&h.dirty).push(self.id);
+            }
+        }
+        Ok(())
+    }
+
+    /// The oldest queued message (`Err` when there is none).
+    #[allow(clippy::result_unit_err)]
+    pub fn try_recv(&self) -> Result<Out, ()> {
+        let mut st = lock(&self.state);
+        match st.msgs.pop_front() {
+            Some(m) => Ok(m),
+            None => {
+                st.listed = false;
+                Err(())
+            }
+        }
+    }
+
+    /// Moves every queued message into `into` (the event loop).
+    pub fn drain_into(&self, into: &mut VecDeque<Out>) {
+        let mut st = lock(&self.state);
+        st.listed = false;
+        into.append(&mut st.msgs);
+    }
+
+    /// Marks the connection gone; later messages are dropped.
+    pub fn close(&self) {
+        let mut st = lock(&self.state);
+        st.closed = true;
+        st.msgs.clear();
+    }
+
+    /// True once the connection is gone.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.state).closed
+    }
+}
+
+/// Commands parsed from one read, to run in order (tests hand them to
+/// [`crate::Engine::handle`]; the event loop calls `run_batch` directly).
 #[derive(Debug)]
 pub struct Batch {
-    pub state: std::sync::atomic::AtomicU8,
     pub cmds: Vec<Request>,
 }
 
 impl Batch {
     pub fn new(cmds: Vec<Request>) -> Batch {
-        Batch {
-            state: std::sync::atomic::AtomicU8::new(BATCH_PENDING),
-            cmds,
-        }
-    }
-
-    /// Claims the batch for `to` (TAKEN or CANCELLED); false if the other
-    /// side already has it.
-    pub fn claim(&self, to: u8) -> bool {
-        use std::sync::atomic::Ordering;
-        self.state
-            .compare_exchange(BATCH_PENDING, to, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        Batch { cmds }
     }
 }
 
-/// Messages from network tasks to the engine thread.
+/// Messages to the engine thread (from other threads, and from tests).
 pub enum Msg {
     /// A new connection was accepted.
     Connect {

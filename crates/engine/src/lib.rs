@@ -22,6 +22,7 @@ pub mod errors;
 pub mod evict;
 pub mod glob;
 pub mod log;
+pub mod net;
 pub mod pause;
 pub mod rdb;
 pub mod repl;
@@ -242,6 +243,9 @@ pub struct Engine {
     pub persist: rdb::Persist,
     /// Serving clients while a script is busy.
     pub busy: busy::BusyState,
+    /// The sockets, while [`Engine::run`] serves them (taken out while a
+    /// connection's input is parsed or its output written).
+    pub net: Option<Box<net::Net>>,
     /// Client-side caching (CLIENT TRACKING).
     pub tracking: tracking::Tracking,
     /// CLIENT PAUSE state and the postponed clients.
@@ -291,6 +295,7 @@ impl Engine {
             repl: repl::Repl::default(),
             persist: rdb::Persist::default(),
             busy: Default::default(),
+            net: None,
             tracking: Default::default(),
             pause: Default::default(),
             config,
@@ -325,55 +330,6 @@ impl Engine {
         self.repl.min_replicas = self.config.get_i64("min-replicas-to-write");
     }
 
-    /// The engine thread's main loop: handles messages until SHUTDOWN or
-    /// until every sender is gone, running the cron `hz` times a second.
-    pub fn run(mut self, rx: crossbeam_channel::Receiver<Msg>) -> i32 {
-        let mut next_cron = Instant::now();
-        self.busy.rx = Some(rx.clone());
-        loop {
-            if !self.busy.deferred.is_empty() {
-                self.handle_deferred();
-            }
-            let hz = self.config.get_i64("hz").clamp(1, 500) as u64;
-            let period = Duration::from_millis(1000 / hz);
-            let mut wait = next_cron.saturating_duration_since(Instant::now());
-            if let Some(d) = self.next_block_deadline() {
-                wait = wait.min(Duration::from_millis(d.saturating_sub(unix_ms())));
-            }
-            match rx.recv_timeout(wait) {
-                Ok(m) => {
-                    self.handle(m);
-                    // Drain what is already queued before looking at timers.
-                    for _ in 0..1024 {
-                        match rx.try_recv() {
-                            Ok(m) => self.handle(m),
-                            Err(_) => break,
-                        }
-                    }
-                }
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
-            }
-            if self.tracking.current.is_some() || !self.tracking.prefixes.is_empty() {
-                tracking::before_sleep(&mut self);
-            }
-            if self.pause.resume {
-                pause::resume(&mut self);
-            }
-            if self.shutdown_requested {
-                break;
-            }
-            if !self.blocking.deadlines.is_empty() {
-                self.handle_block_timeouts();
-            }
-            if Instant::now() >= next_cron {
-                self.cron();
-                next_cron = Instant::now() + period;
-            }
-        }
-        self.exit_code
-    }
-
     /// Handles one message from a network task.
     pub fn handle(&mut self, m: Msg) {
         match m {
@@ -394,32 +350,10 @@ impl Engine {
                 self.clients.insert(id, Box::new(c));
             }
             Msg::Batch { id, batch } => {
-                if !batch.claim(client::BATCH_TAKEN) {
-                    // Answered with -BUSY by the network task meanwhile.
-                    return;
-                }
-                let Some(mut c) = self.clients.remove(&id) else {
-                    return;
-                };
-                let mut rest = batch.cmds.iter();
-                for args in rest.by_ref() {
-                    self.now_ms = unix_ms();
-                    let reply = self.execute(&mut c, args, Caller::Client);
-                    if c.blocked.is_some() {
-                        break;
-                    }
-                    self.write_reply(&mut c, &reply);
-                    if !self.blocking.ready.is_empty() {
-                        self.handle_ready_keys(Some(&mut c));
-                    }
-                    if c.close_after_reply || self.shutdown_requested {
-                        break;
-                    }
-                }
-                if c.blocked.is_some() {
-                    c.pending.extend(rest.cloned());
-                }
-                self.run_pending(c);
+                let cmds = std::sync::Arc::try_unwrap(batch)
+                    .map(|b| b.cmds)
+                    .unwrap_or_else(|b| b.cmds.clone());
+                self.run_batch(id, cmds);
             }
             Msg::Disconnect { id } => {
                 if let Some(mut c) = self.clients.remove(&id) {
@@ -431,6 +365,33 @@ impl Engine {
                 self.handle_ready_keys(None);
             }
         }
+    }
+
+    /// Runs requests parsed from one read of client `id`, in order, and
+    /// queues the replies (ending the batch unless the client blocks).
+    pub fn run_batch(&mut self, id: ClientId, cmds: Vec<lunakv_protocol::Request>) {
+        let Some(mut c) = self.clients.remove(&id) else {
+            return;
+        };
+        let mut rest = cmds.into_iter();
+        for args in rest.by_ref() {
+            self.now_ms = unix_ms();
+            let reply = self.execute(&mut c, &args, Caller::Client);
+            if c.blocked.is_some() {
+                break;
+            }
+            self.write_reply(&mut c, &reply);
+            if !self.blocking.ready.is_empty() {
+                self.handle_ready_keys(Some(&mut c));
+            }
+            if c.close_after_reply || self.shutdown_requested {
+                break;
+            }
+        }
+        if c.blocked.is_some() {
+            c.pending.extend(rest);
+        }
+        self.run_pending(c);
     }
 
     /// Forgets everything a departing client left behind (WATCHes, ...).

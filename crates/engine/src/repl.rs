@@ -1109,14 +1109,14 @@ pub fn min_replicas_gate(eng: &mut Engine, c: &mut Client, cmd: &Cmd) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::OutQueue;
     use crate::testkit::TestEngine;
-    use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
     /// Attaches the test client as a replica (as SYNC does) and returns its
     /// stream, with the RDB payload already consumed.
-    fn attach(t: &mut TestEngine) -> UnboundedReceiver<Out> {
-        let (tx, mut rx) = unbounded_channel();
-        t.client.out = Some(tx);
+    fn attach(t: &mut TestEngine) -> OutTx {
+        let rx = OutQueue::detached(t.client.id);
+        t.client.out = Some(rx.clone());
         t.client.addr = "127.0.0.1:5555".into();
         let r = t.cmd(&["SYNC"]);
         assert_eq!(r, Reply::Raw(Bytes::new()));
@@ -1132,7 +1132,7 @@ mod tests {
 
     /// Everything propagated so far, as inline text: one command a line,
     /// arguments separated by spaces.
-    fn stream(rx: &mut UnboundedReceiver<Out>) -> Vec<String> {
+    fn stream(rx: &OutTx) -> Vec<String> {
         let mut buf = Vec::new();
         while let Ok(Out::Data(d)) = rx.try_recv() {
             buf.extend_from_slice(&d);
@@ -1163,14 +1163,14 @@ mod tests {
     #[test]
     fn writes_are_propagated_with_select() {
         let mut t = TestEngine::new();
-        let mut rx = attach(&mut t);
+        let rx = attach(&mut t);
         t.cmd(&["SET", "foo", "bar"]);
         t.cmd(&["GET", "foo"]);
         t.cmd(&["DEL", "nokey"]);
         t.cmd(&["SELECT", "3"]);
         t.cmd(&["INCR", "n"]);
         assert_eq!(
-            stream(&mut rx),
+            stream(&rx),
             ["SELECT 0", "SET foo bar", "SELECT 3", "INCR n"]
         );
         assert!(t.eng.repl.offset > 0);
@@ -1182,7 +1182,7 @@ mod tests {
     #[test]
     fn multi_exec_wraps_several_writes_only() {
         let mut t = TestEngine::new();
-        let mut rx = attach(&mut t);
+        let rx = attach(&mut t);
         t.cmd(&["MULTI"]);
         t.cmd(&["SET", "a", "1"]);
         t.cmd(&["EXEC"]);
@@ -1196,7 +1196,7 @@ mod tests {
         t.cmd(&["GET", "a"]);
         t.cmd(&["EXEC"]);
         assert_eq!(
-            stream(&mut rx),
+            stream(&rx),
             ["SELECT 0", "SET a 1", "MULTI", "SET a 1", "SELECT 1", "SET b 2", "EXEC"]
         );
     }
@@ -1206,16 +1206,16 @@ mod tests {
         let mut t = TestEngine::new();
         t.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
         t.cmd(&["SET", "k", "v", "PX", "1"]);
-        let mut rx = attach(&mut t);
+        let rx = attach(&mut t);
         std::thread::sleep(std::time::Duration::from_millis(5));
         t.cmd(&["GET", "k"]);
-        assert_eq!(stream(&mut rx), ["SELECT 0", "DEL k"]);
+        assert_eq!(stream(&rx), ["SELECT 0", "DEL k"]);
     }
 
     #[test]
     fn rewritten_commands() {
         let mut t = TestEngine::new();
-        let mut rx = attach(&mut t);
+        let rx = attach(&mut t);
         t.cmd(&["SET", "a", "1", "EX", "100"]);
         t.cmd(&["EXPIRE", "a", "200", "GT"]);
         t.cmd(&["GETEX", "a", "PERSIST"]);
@@ -1236,7 +1236,7 @@ mod tests {
             "0",
         ]);
         t.cmd(&["FLUSHALL"]);
-        let st = stream(&mut rx);
+        let st = stream(&rx);
         let pxat = |s: &str, pre: &str| s.starts_with(pre) && s.len() > pre.len() + 10;
         assert!(pxat(&st[1], "SET a 1 PXAT "), "{st:?}");
         assert!(
@@ -1267,14 +1267,14 @@ mod tests {
     #[test]
     fn script_set_repl_none_is_not_propagated() {
         let mut t = TestEngine::new();
-        let mut rx = attach(&mut t);
+        let rx = attach(&mut t);
         t.cmd(&[
             "EVAL",
             "redis.call('set','a','1'); redis.set_repl(redis.REPL_NONE); redis.call('set','b','2'); redis.set_repl(redis.REPL_ALL); redis.call('set','c','3')",
             "0",
         ]);
         assert_eq!(
-            stream(&mut rx),
+            stream(&rx),
             ["SELECT 0", "MULTI", "set a 1", "set c 3", "EXEC"]
         );
     }
@@ -1313,8 +1313,8 @@ mod tests {
     #[test]
     fn psync_and_role() {
         let mut t = TestEngine::new();
-        let (tx, mut rx) = unbounded_channel();
-        t.client.out = Some(tx);
+        let rx = OutQueue::detached(t.client.id);
+        t.client.out = Some(rx.clone());
         t.client.addr = "10.0.0.1:4444".into();
         assert_eq!(t.raw(&["REPLCONF", "listening-port", "6380"]), "+OK\r\n");
         assert_eq!(

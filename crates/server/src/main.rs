@@ -4,8 +4,6 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-mod net;
-
 use std::sync::Arc;
 
 use lunakv_engine::config::Config;
@@ -81,40 +79,22 @@ fn run(config: Config) -> i32 {
     ));
 
     let shared = Arc::new(Shared::new(&config));
-    let io_threads = config.get_i64("io-threads").clamp(1, 64) as usize;
-    // With one network thread (the default, `io-threads 1`) a current-thread
-    // runtime: it polls connections in the order their data arrived, as
-    // Redis's event loop does. The multi-thread scheduler runs the most
-    // recently woken connection first (its LIFO slot), so a command sent on
-    // one connection could overtake one sent just before on another.
-    let built = if io_threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(io_threads)
-            .thread_name("lunakv-net")
-            .enable_all()
-            .build()
-    };
-    let rt = match built {
-        Ok(rt) => rt,
-        Err(e) => {
-            log::warning(&format!("Can't start the network runtime: {e}"));
-            return 1;
-        }
-    };
-    let listeners = match rt.block_on(net::bind_all(&binds, port)) {
-        Ok(l) => l,
+    if config.get_i64("io-threads") > 1 {
+        log::notice(
+            "io-threads is ignored: the engine thread serves the sockets itself (no hop between threads)",
+        );
+    }
+    let net = match lunakv_engine::net::Net::bind(&binds, port) {
+        Ok(n) => n,
         Err(e) => {
             log::warning(&e);
             return 1;
         }
     };
+    let waker = net.waker();
     let (tx, rx) = crossbeam_channel::unbounded();
     // The engine (and its Lua VM, which must never cross threads) is built
-    // on the thread that runs it.
+    // on the thread that runs it; that thread also serves the sockets.
     let shared_for_engine = shared.clone();
     // The engine thread reports whether the dataset loaded; connections are
     // accepted (and "Ready" logged) only after that.
@@ -129,7 +109,7 @@ fn run(config: Config) -> i32 {
                 return 1;
             }
             let _ = loaded_tx.send(true);
-            engine.run(rx)
+            engine.run(rx, net)
         }) {
         Ok(t) => t,
         Err(e) => {
@@ -140,34 +120,50 @@ fn run(config: Config) -> i32 {
     if loaded_rx.recv() != Ok(true) {
         return engine_thread.join().unwrap_or(1).max(1);
     }
-    for l in listeners {
-        rt.spawn(net::accept_loop(l, shared.clone(), tx.clone()));
-    }
-    rt.spawn(net::signals(tx.clone()));
-    drop(tx);
-    // The runtime is driven by its own thread (for a current-thread runtime
-    // that thread runs every network task) until the engine has stopped.
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let net_thread = std::thread::Builder::new()
-        .name("lunakv-net".into())
-        .spawn(move || {
-            rt.block_on(async {
-                let _ = stop_rx.await;
-            });
-            rt.shutdown_timeout(std::time::Duration::from_millis(200));
-        });
-    if let Err(e) = &net_thread {
-        log::warning(&format!("Can't start the network thread: {e}"));
-        std::process::exit(1);
-    }
+    signals(tx, waker);
     log::notice("Ready to accept connections tcp");
     let code = engine_thread.join().unwrap_or(1);
     shared
         .shutdown
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let _ = stop_tx.send(());
-    if let Ok(t) = net_thread {
-        let _ = t.join();
-    }
     code
+}
+
+/// Waits for SIGTERM / SIGINT on a thread of its own and asks the engine
+/// to shut down. If the engine does not stop (a script that never ends), a
+/// second signal or ten seconds end the process anyway.
+fn signals(tx: crossbeam_channel::Sender<lunakv_engine::client::Msg>, waker: Arc<mio::Waker>) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut sigs = match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
+        Ok(s) => s,
+        Err(e) => {
+            log::warning(&format!("Can't install signal handlers: {e}"));
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name("lunakv-signals".into())
+        .spawn(move || {
+            let Some(sig) = sigs.forever().next() else {
+                return;
+            };
+            let which = if sig == SIGTERM { "SIGTERM" } else { "SIGINT" };
+            log::warning(&format!("Received {which} scheduling shutdown..."));
+            let _ = tx.send(lunakv_engine::client::Msg::Call(Box::new(|e| {
+                lunakv_engine::cmd::server::shutdown_now(e, false);
+            })));
+            let _ = waker.wake();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if sigs.pending().next().is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            log::warning("The engine did not stop (busy script?): exiting now.");
+            std::process::exit(1);
+        });
+    if let Err(e) = spawned {
+        log::warning(&format!("Can't start the signal thread: {e}"));
+    }
 }

@@ -2272,9 +2272,9 @@ mod tests {
             "-ERR No such client\r\n"
         );
         // Another connected client gets closed.
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let rx = crate::client::OutQueue::detached(7);
         let mut other = Client::new(7, crate::unix_ms());
-        other.out = Some(tx);
+        other.out = Some(rx.clone());
         other.addr = "127.0.0.1:5555".into();
         t.eng.clients.insert(7, Box::new(other));
         assert_eq!(t.raw(&["CLIENT", "KILL", "ID", "7"]), ":1\r\n");

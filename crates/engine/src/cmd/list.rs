@@ -990,9 +990,8 @@ mod tests {
     use std::sync::Arc;
 
     use bytes::Bytes;
-    use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
-    use crate::client::{Batch, Msg, Out};
+    use crate::client::{Batch, Msg, Out, OutQueue, OutTx};
     use crate::testkit::TestEngine;
     use crate::Engine;
 
@@ -1268,11 +1267,12 @@ mod tests {
     /// A network-like connection driven through `Engine::handle`.
     struct Conn {
         id: u64,
-        rx: UnboundedReceiver<Out>,
+        rx: OutTx,
     }
 
     fn connect(eng: &mut Engine, id: u64) -> Conn {
-        let (tx, rx) = unbounded_channel();
+        let rx = OutQueue::detached(id);
+        let tx = rx.clone();
         eng.handle(Msg::Connect {
             id,
             addr: format!("127.0.0.1:{id}"),
