@@ -49,15 +49,12 @@ impl Db {
         self.dict.is_empty()
     }
 
-    fn expire_if_needed(&mut self, key: &[u8], now: u64) -> bool {
-        let expired = match self.dict.get(key) {
-            Some(e) => e.expire != 0 && e.expire <= now,
-            None => return false,
-        };
-        if expired && !self.hold_expired {
+    /// Deletes `key` after a lookup found it expired (unless expiry is
+    /// held by CLIENT PAUSE).
+    fn expire_found(&mut self, key: &[u8]) {
+        if !self.hold_expired {
             self.remove_expired(key);
         }
-        expired
     }
 
     fn remove_expired(&mut self, key: &[u8]) {
@@ -76,19 +73,35 @@ impl Db {
     }
 
     /// Looks a key up for reading, deleting it first if it has expired.
+    /// One hash and one probe of the table.
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        if self.expire_if_needed(key, now) {
+        let e: *const Entry = self.dict.get(key)?;
+        // SAFETY: `e` points into a live node of `self.dict`; it is read
+        // here and turned into the returned reference only on the path
+        // where the dict is not touched after the lookup (the borrow
+        // checker cannot see that the two paths are exclusive).
+        let exp = unsafe { (*e).expire };
+        if exp != 0 && exp <= now {
+            self.expire_found(key);
             return None;
         }
-        self.dict.get(key)
+        // SAFETY: as above; the reference borrows `self` mutably.
+        Some(unsafe { &*e })
     }
 
     /// Looks a key up for writing, deleting it first if it has expired.
+    /// One hash and one probe of the table.
     pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
-        if self.expire_if_needed(key, now) {
+        let e: *mut Entry = self.dict.get_mut(key)?;
+        // SAFETY: as in `get`: the node is live and nothing touches the
+        // dict between the lookup and the returned exclusive reference.
+        let exp = unsafe { (*e).expire };
+        if exp != 0 && exp <= now {
+            self.expire_found(key);
             return None;
         }
-        self.dict.get_mut(key)
+        // SAFETY: as above.
+        Some(unsafe { &mut *e })
     }
 
     /// True if the key exists and has not expired.
@@ -115,8 +128,8 @@ impl Db {
                 if self.track_new {
                     self.new_keys.push(key.into());
                 }
-                self.dict.insert_new(
-                    key.into(),
+                self.dict.insert_new_slice(
+                    key,
                     Entry {
                         val,
                         expire: 0,
@@ -135,8 +148,8 @@ impl Db {
         if self.track_new {
             self.new_keys.push(key.into());
         }
-        self.dict.insert_new(
-            key.into(),
+        self.dict.insert_new_slice(
+            key,
             Entry {
                 val,
                 expire: 0,
@@ -179,16 +192,19 @@ impl Db {
     pub fn delete(&mut self, key: &[u8], now: u64) -> bool {
         // One hash lookup: remove first, then account for an expired entry
         // exactly as lazy expiry would have.
-        let Some((k, e)) = self.remove(key) else {
+        let Some(e) = self.dict.remove_value(key) else {
             return false;
         };
+        if e.expire != 0 {
+            self.expires -= 1;
+        }
         if e.expire != 0 && e.expire <= now {
             self.stat_expired += 1;
             if self.prop_expired {
-                self.expired_prop.push(k.clone());
+                self.expired_prop.push(key.into());
             }
             if self.log_expired {
-                self.expired_log.push(k);
+                self.expired_log.push(key.into());
             }
             return false;
         }
@@ -344,6 +360,29 @@ mod tests {
         }
         assert_eq!(db.len(), 1);
         assert_eq!(db.expires, 0);
+    }
+
+    #[test]
+    fn lookups_hide_expired_keys_and_reclaim_them_unless_held() {
+        let mut db = Db::new();
+        db.add(b"a", val(), 0);
+        db.add(b"b", val(), 0);
+        assert!(db.set_expire(b"a", 10));
+        assert!(db.set_expire(b"b", 10));
+        assert!(db.get(b"a", 9).is_some());
+        assert!(db.get_mut(b"a", 9).is_some());
+        db.hold_expired = true;
+        assert!(db.get(b"a", 10).is_none());
+        assert!(db.get_mut(b"b", 10).is_none());
+        assert_eq!((db.len(), db.expires, db.stat_expired), (2, 2, 0));
+        db.hold_expired = false;
+        assert!(db.get(b"a", 10).is_none());
+        assert!(db.get_mut(b"b", 10).is_none());
+        assert_eq!((db.len(), db.expires, db.stat_expired), (0, 0, 2));
+        assert_eq!(
+            db.expired_log,
+            vec![Key::from(&b"a"[..]), Key::from(&b"b"[..])]
+        );
     }
 
     #[test]

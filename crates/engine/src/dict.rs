@@ -9,19 +9,110 @@
 //! milliseconds per cron tick), and `scan` walks buckets in reverse-binary
 //! order so that a cursor stays valid across growth and shrinking.
 
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::hash::BuildHasher;
+use std::ptr::NonNull;
 
 /// A key: an owned, immutable byte string.
 pub type Key = Box<[u8]>;
 
-struct Node<V> {
-    key: Key,
+/// The fixed part of a node. A node is ONE allocation: this header (the
+/// chain link and the value), then the key's length (one byte below 255;
+/// else the byte 255 and the length as 8 little-endian bytes), then the
+/// key's bytes. Keeping the key inline saves the separate key allocation
+/// (a 12-byte key cost a 32-byte malloc chunk plus a 16-byte fat pointer),
+/// as Redis's dictEntry + sds key cost two small chunks.
+#[repr(C)]
+struct Head<V> {
+    next: Link<V>,
     val: V,
-    next: Option<Box<Node<V>>>,
+}
+
+/// A chain link: null-pointer-optimised, so an all-zero bucket array is a
+/// table of empty buckets.
+type Link<V> = Option<NonNull<Head<V>>>;
+
+/// The length byte that announces an 8-byte length.
+const LONG_KEY: u8 = u8::MAX;
+
+impl<V> Head<V> {
+    /// Offset of the length byte: right after the header.
+    const KEY_OFF: usize = std::mem::size_of::<Head<V>>();
+
+    /// The allocation of a node holding a key of `klen` bytes. Always at
+    /// least `size_of::<Head<V>>()`, so a `&Head<V>` is always valid.
+    fn layout(klen: usize) -> Layout {
+        let prefix = if klen < LONG_KEY as usize { 1 } else { 9 };
+        let size = Self::KEY_OFF
+            .checked_add(prefix)
+            .and_then(|s| s.checked_add(klen));
+        match size.and_then(|s| Layout::from_size_align(s, std::mem::align_of::<Head<V>>()).ok()) {
+            Some(l) => l,
+            // A key this large cannot exist (it is an existing slice).
+            None => std::process::abort(),
+        }
+    }
+
+    /// Allocates a node for `key` and `val` linked before `next`.
+    fn new(key: &[u8], val: V, next: Link<V>) -> NonNull<Head<V>> {
+        let layout = Self::layout(key.len());
+        // SAFETY: `layout` is non-zero-sized (it includes the length
+        // byte) and aligned for `Head<V>`; the header is written at the
+        // start, and the length prefix and key bytes after `KEY_OFF` stay
+        // within `layout.size()` by construction of `layout`.
+        unsafe {
+            let p = alloc(layout) as *mut Head<V>;
+            if p.is_null() {
+                handle_alloc_error(layout);
+            }
+            p.write(Head { next, val });
+            let kp = (p as *mut u8).add(Self::KEY_OFF);
+            let n = key.len();
+            let data = if n < LONG_KEY as usize {
+                kp.write(n as u8);
+                kp.add(1)
+            } else {
+                kp.write(LONG_KEY);
+                std::ptr::copy_nonoverlapping((n as u64).to_le_bytes().as_ptr(), kp.add(1), 8);
+                kp.add(9)
+            };
+            std::ptr::copy_nonoverlapping(key.as_ptr(), data, n);
+            NonNull::new_unchecked(p)
+        }
+    }
+
+    /// The key stored in node `p`.
+    ///
+    /// # Safety
+    /// `p` must be a live node made by [`Head::new`]; the slice must not
+    /// outlive it.
+    unsafe fn key<'a>(p: NonNull<Head<V>>) -> &'a [u8] {
+        let kp = (p.as_ptr() as *const u8).add(Self::KEY_OFF);
+        let b = *kp;
+        if b != LONG_KEY {
+            std::slice::from_raw_parts(kp.add(1), b as usize)
+        } else {
+            let mut len = [0u8; 8];
+            std::ptr::copy_nonoverlapping(kp.add(1), len.as_mut_ptr(), 8);
+            std::slice::from_raw_parts(kp.add(9), u64::from_le_bytes(len) as usize)
+        }
+    }
+
+    /// Frees node `p` and returns its value.
+    ///
+    /// # Safety
+    /// `p` must be a live node made by [`Head::new`], unlinked from every
+    /// table; it is dangling afterwards.
+    unsafe fn free(p: NonNull<Head<V>>) -> V {
+        let layout = Self::layout(Self::key(p).len());
+        let val = std::ptr::addr_of!((*p.as_ptr()).val).read();
+        dealloc(p.as_ptr() as *mut u8, layout);
+        val
+    }
 }
 
 struct Table<V> {
-    buckets: Vec<Option<Box<Node<V>>>>,
+    buckets: Vec<Link<V>>,
     used: usize,
 }
 
@@ -40,7 +131,7 @@ impl<V> Table<V> {
     /// to touch every page up front (measured: the worst PING while loading
     /// 10M keys was 375 ms with an element-by-element fill).
     fn with_size(n: usize) -> Self {
-        let Ok(layout) = std::alloc::Layout::array::<Option<Box<Node<V>>>>(n) else {
+        let Ok(layout) = std::alloc::Layout::array::<Link<V>>(n) else {
             let mut buckets = Vec::with_capacity(n);
             buckets.resize_with(n, || None);
             return Table { buckets, used: 0 };
@@ -51,12 +142,12 @@ impl<V> Table<V> {
                 used: 0,
             };
         }
-        // SAFETY: `layout` is non-zero-sized; an all-zero `Option<Box<_>>`
-        // is `None` (the null-pointer optimisation is guaranteed for
-        // `Option<Box<T>>`), so the `n` elements are initialised; the Vec
+        // SAFETY: `layout` is non-zero-sized; an all-zero
+        // `Option<NonNull<_>>` is `None` (the null-pointer optimisation is
+        // guaranteed for it), so the `n` elements are initialised; the Vec
         // owns the allocation made with the same layout.
         let buckets = unsafe {
-            let p = std::alloc::alloc_zeroed(layout) as *mut Option<Box<Node<V>>>;
+            let p = std::alloc::alloc_zeroed(layout) as *mut Link<V>;
             if p.is_null() {
                 std::alloc::handle_alloc_error(layout);
             }
@@ -67,6 +158,23 @@ impl<V> Table<V> {
 
     fn mask(&self) -> usize {
         self.buckets.len().wrapping_sub(1)
+    }
+
+    /// Frees every node (the table owns its chains).
+    fn free_nodes(&mut self) {
+        for b in self.buckets.iter_mut() {
+            let mut cur = b.take();
+            while let Some(n) = cur {
+                // SAFETY: `n` is a live node of this table, unlinked here
+                // (its bucket was taken, and its successor read before it
+                // is freed); nothing else points to it.
+                unsafe {
+                    cur = (*n.as_ptr()).next;
+                    drop(Head::free(n));
+                }
+            }
+        }
+        self.used = 0;
     }
 }
 
@@ -90,6 +198,34 @@ const MIN_FILL: usize = 10;
 
 fn rev(v: usize) -> usize {
     v.reverse_bits()
+}
+
+// SAFETY: a Dict owns its nodes exclusively (they are reachable only
+// through it), exactly like the `Box` chains it replaces, so it may move to
+// or be shared with another thread whenever `V` may.
+unsafe impl<V: Send> Send for Dict<V> {}
+// SAFETY: as above; `&Dict` only gives out `&V` and `&[u8]`.
+unsafe impl<V: Sync> Sync for Dict<V> {}
+
+impl<V> Drop for Dict<V> {
+    fn drop(&mut self) {
+        self.t[0].free_nodes();
+        self.t[1].free_nodes();
+    }
+}
+
+/// Walks the chain starting at `head`, calling `f` with each node.
+///
+/// The nodes must be live for the duration (the caller holds the dict).
+fn walk<V>(head: Link<V>, mut f: impl FnMut(NonNull<Head<V>>) -> bool) {
+    let mut cur = head;
+    while let Some(n) = cur {
+        if !f(n) {
+            return;
+        }
+        // SAFETY: `n` is a live node of a table the caller borrows.
+        cur = unsafe { (*n.as_ptr()).next };
+    }
 }
 
 impl<V> Dict<V> {
@@ -119,6 +255,12 @@ impl<V> Dict<V> {
         self.t[0].buckets.len() + self.t[1].buckets.len()
     }
 
+    /// Bytes a node holding a key of `klen` bytes asks the allocator for
+    /// (header, length prefix and key), for memory accounting.
+    pub fn node_size(klen: usize) -> usize {
+        Head::<V>::layout(klen).size()
+    }
+
     /// True while a resize is in progress.
     pub fn is_rehashing(&self) -> bool {
         self.rehash_idx.is_some()
@@ -146,11 +288,17 @@ impl<V> Dict<V> {
                 break;
             }
             let mut chain = self.t[0].buckets[idx].take();
-            while let Some(mut node) = chain {
-                chain = node.next.take();
-                let h = self.hasher.hash_one(&*node.key) as usize & self.t[1].mask();
-                node.next = self.t[1].buckets[h].take();
-                self.t[1].buckets[h] = Some(node);
+            let m1 = self.t[1].mask();
+            while let Some(node) = chain {
+                // SAFETY: `node` is a live node just unlinked from t0's
+                // chain (its successor is read first); it is relinked at
+                // the head of a t1 bucket, so it stays owned by the dict.
+                unsafe {
+                    chain = (*node.as_ptr()).next;
+                    let h = self.hasher.hash_one(Head::key(node)) as usize & m1;
+                    (*node.as_ptr()).next = self.t[1].buckets[h];
+                    self.t[1].buckets[h] = Some(node);
+                }
                 self.t[0].used -= 1;
                 self.t[1].used += 1;
             }
@@ -187,6 +335,7 @@ impl<V> Dict<V> {
     fn start_resize(&mut self, size: usize) {
         let size = size.max(INITIAL_SIZE).next_power_of_two();
         if self.t[0].buckets.is_empty() {
+            // Empty table: no nodes to lose.
             self.t[0] = Table::with_size(size);
             return;
         }
@@ -219,17 +368,35 @@ impl<V> Dict<V> {
         }
     }
 
-    fn find_in(&self, ti: usize, h: usize, key: &[u8]) -> Option<&Node<V>> {
+    /// The node holding `key` in table `ti`, given the key's hash.
+    fn find_in(&self, ti: usize, h: usize, key: &[u8]) -> Link<V> {
         let t = &self.t[ti];
         if t.buckets.is_empty() {
             return None;
         }
-        let mut cur = t.buckets[h & t.mask()].as_deref();
-        while let Some(n) = cur {
-            if &*n.key == key {
-                return Some(n);
+        let mut found = None;
+        walk(t.buckets[h & t.mask()], |n| {
+            // SAFETY: `n` is live while `self` is borrowed.
+            if unsafe { Head::key(n) } == key {
+                found = Some(n);
+                return false;
             }
-            cur = n.next.as_deref();
+            true
+        });
+        found
+    }
+
+    /// The node holding `key` in either table.
+    fn find(&self, key: &[u8]) -> Link<V> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.hash(key);
+        if let Some(n) = self.find_in(0, h, key) {
+            return Some(n);
+        }
+        if self.rehash_idx.is_some() {
+            return self.find_in(1, h, key);
         }
         None
     }
@@ -237,17 +404,9 @@ impl<V> Dict<V> {
     /// Looks a key up without moving any rehash step (read paths that hold
     /// only `&self`).
     pub fn get(&self, key: &[u8]) -> Option<&V> {
-        if self.is_empty() {
-            return None;
-        }
-        let h = self.hash(key);
-        if let Some(n) = self.find_in(0, h, key) {
-            return Some(&n.val);
-        }
-        if self.rehash_idx.is_some() {
-            return self.find_in(1, h, key).map(|n| &n.val);
-        }
-        None
+        // SAFETY: the node lives as long as `self` is borrowed; only a
+        // shared reference is given out for a shared borrow.
+        self.find(key).map(|n| unsafe { &(*n.as_ptr()).val })
     }
 
     /// Looks a key up for modification.
@@ -256,72 +415,52 @@ impl<V> Dict<V> {
             return None;
         }
         self.step();
-        let h = self.hash(key);
-        let rehashing = self.rehash_idx.is_some();
-        let [t0, t1] = &mut self.t;
-        if let Some(v) = Self::find_mut_in(t0, h, key) {
-            return Some(v);
-        }
-        if rehashing {
-            return Self::find_mut_in(t1, h, key);
-        }
-        None
-    }
-
-    fn find_mut_in<'t>(t: &'t mut Table<V>, h: usize, key: &[u8]) -> Option<&'t mut V> {
-        if t.buckets.is_empty() {
-            return None;
-        }
-        let m = t.mask();
-        let mut cur = t.buckets[h & m].as_deref_mut();
-        while let Some(n) = cur {
-            if &*n.key == key {
-                return Some(&mut n.val);
-            }
-            cur = n.next.as_deref_mut();
-        }
-        None
+        // SAFETY: the node lives as long as `self` is borrowed mutably, and
+        // that exclusive borrow makes this the only reference into it.
+        self.find(key).map(|n| unsafe { &mut (*n.as_ptr()).val })
     }
 
     /// The stored key and value for `key`.
     pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
-        if self.is_empty() {
-            return None;
-        }
-        let h = self.hash(key);
-        let tables = if self.rehash_idx.is_some() { 2 } else { 1 };
-        for ti in 0..tables {
-            if let Some(n) = self.find_in(ti, h, key) {
-                return Some((&n.key, &n.val));
-            }
-        }
-        None
+        // SAFETY: as in `get`.
+        self.find(key)
+            .map(|n| unsafe { (Head::key(n), &(*n.as_ptr()).val) })
     }
 
     /// Inserts or replaces; returns the previous value.
     pub fn insert(&mut self, key: Key, val: V) -> Option<V> {
-        if let Some(v) = self.get_mut(&key) {
+        self.insert_slice(&key, val)
+    }
+
+    /// Inserts or replaces, copying the key; returns the previous value.
+    pub fn insert_slice(&mut self, key: &[u8], val: V) -> Option<V> {
+        if let Some(v) = self.get_mut(key) {
             return Some(std::mem::replace(v, val));
         }
-        self.insert_new(key, val);
+        self.insert_new_slice(key, val);
         None
     }
 
     /// Inserts a key known to be absent.
     pub fn insert_new(&mut self, key: Key, val: V) {
+        self.insert_new_slice(&key, val)
+    }
+
+    /// Inserts a key known to be absent, copying its bytes into the node
+    /// (one allocation per entry).
+    pub fn insert_new_slice(&mut self, key: &[u8], val: V) {
         self.grow_if_needed();
         self.step();
-        let h = self.hash(&key);
+        let h = self.hash(key);
         let ti = if self.rehash_idx.is_some() { 1 } else { 0 };
         let t = &mut self.t[ti];
         let b = h & t.mask();
-        let next = t.buckets[b].take();
-        t.buckets[b] = Some(Box::new(Node { key, val, next }));
+        t.buckets[b] = Some(Head::new(key, val, t.buckets[b]));
         t.used += 1;
     }
 
-    /// Removes a key; returns its stored key and value.
-    pub fn remove(&mut self, key: &[u8]) -> Option<(Key, V)> {
+    /// Unlinks the node holding `key` and returns it (still allocated).
+    fn unlink(&mut self, key: &[u8]) -> Link<V> {
         if self.is_empty() {
             return None;
         }
@@ -334,35 +473,55 @@ impl<V> Dict<V> {
                 continue;
             }
             let b = h & t.mask();
-            let mut link = &mut t.buckets[b];
-            loop {
-                match link {
-                    None => break,
-                    Some(n) if &*n.key == key => {
-                        let mut node = link.take()?;
-                        *link = node.next.take();
+            let mut link: *mut Link<V> = &mut t.buckets[b];
+            // SAFETY: `link` points at a bucket of `t` or at the `next`
+            // field of a live node of its chain; `t` is borrowed mutably,
+            // so nothing else reads or writes them meanwhile.
+            unsafe {
+                while let Some(n) = *link {
+                    if Head::key(n) == key {
+                        *link = (*n.as_ptr()).next;
                         t.used -= 1;
-                        return Some((node.key, node.val));
+                        return Some(n);
                     }
-                    Some(n) => link = &mut n.next,
+                    link = std::ptr::addr_of_mut!((*n.as_ptr()).next);
                 }
             }
         }
         None
     }
 
+    /// Removes a key; returns its stored key and value.
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Key, V)> {
+        let n = self.unlink(key)?;
+        // SAFETY: `n` was just unlinked: the dict no longer reaches it.
+        unsafe {
+            let k: Key = Head::key(n).into();
+            Some((k, Head::free(n)))
+        }
+    }
+
+    /// Removes a key; returns its value (no copy of the key is made).
+    pub fn remove_value(&mut self, key: &[u8]) -> Option<V> {
+        let n = self.unlink(key)?;
+        // SAFETY: `n` was just unlinked: the dict no longer reaches it.
+        Some(unsafe { Head::free(n) })
+    }
+
     /// Removes everything.
     pub fn clear(&mut self) {
+        self.t[0].free_nodes();
+        self.t[1].free_nodes();
         self.t = [Table::empty(), Table::empty()];
         self.rehash_idx = None;
     }
 
     fn emit_bucket<F: FnMut(&[u8], &V)>(t: &Table<V>, idx: usize, f: &mut F) {
-        let mut cur = t.buckets[idx].as_deref();
-        while let Some(n) = cur {
-            f(&n.key, &n.val);
-            cur = n.next.as_deref();
-        }
+        walk(t.buckets[idx], |n| {
+            // SAFETY: `n` is live while the table is borrowed.
+            unsafe { f(Head::key(n), &(*n.as_ptr()).val) };
+            true
+        });
     }
 
     /// One step of a `SCAN`: calls `f` for every entry of the bucket(s) the
@@ -428,23 +587,24 @@ impl<V> Dict<V> {
                 let s0 = self.t[0].buckets.len();
                 (&self.t[0], rnd() % s0.max(1))
             };
-            if let Some(head) = t.buckets.get(idx).and_then(|b| b.as_deref()) {
+            if let Some(head) = t.buckets.get(idx).copied().flatten() {
                 let mut len = 0;
-                let mut cur = Some(head);
-                while let Some(n) = cur {
+                walk(Some(head), |_| {
                     len += 1;
-                    cur = n.next.as_deref();
-                }
+                    true
+                });
                 let mut k = rnd() % len;
-                let mut cur = head;
-                while k > 0 {
-                    match cur.next.as_deref() {
-                        Some(n) => cur = n,
-                        None => break,
+                let mut pick = head;
+                walk(Some(head), |n| {
+                    pick = n;
+                    if k == 0 {
+                        return false;
                     }
                     k -= 1;
-                }
-                return Some((&cur.key, &cur.val));
+                    true
+                });
+                // SAFETY: `pick` is live while `self` is borrowed.
+                return Some(unsafe { (Head::key(pick), &(*pick.as_ptr()).val) });
             }
         }
     }
@@ -453,11 +613,15 @@ impl<V> Dict<V> {
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
         self.t.iter().flat_map(|t| {
             t.buckets.iter().flat_map(|b| {
-                let mut cur = b.as_deref();
+                let mut cur = *b;
                 std::iter::from_fn(move || {
                     let n = cur?;
-                    cur = n.next.as_deref();
-                    Some((&*n.key, &n.val))
+                    // SAFETY: `n` is live while `self` is borrowed (the
+                    // iterator borrows it).
+                    unsafe {
+                        cur = (*n.as_ptr()).next;
+                        Some((Head::key(n), &(*n.as_ptr()).val))
+                    }
                 })
             })
         })
@@ -480,8 +644,8 @@ impl<V> Dict<V> {
             }
         });
         for k in doomed {
-            if let Some(e) = self.remove(&k) {
-                removed.push(e);
+            if let Some(v) = self.remove_value(&k) {
+                removed.push((k, v));
             }
         }
         next
@@ -573,6 +737,107 @@ mod tests {
         }
         for i in 0..100 {
             assert!(seen.contains(&*k(i)), "missed key {i}");
+        }
+    }
+
+    #[test]
+    fn keys_of_every_length_round_trip() {
+        // Empty, short, at and around the 255-byte long-length switch, big.
+        let lens = [0usize, 1, 7, 8, 12, 254, 255, 256, 1000, 70_000];
+        let mut d = Dict::new();
+        for &n in &lens {
+            let key: Vec<u8> = (0..n).map(|i| (i * 7 + n) as u8).collect();
+            assert!(d.insert_slice(&key, n).is_none());
+        }
+        for &n in &lens {
+            let key: Vec<u8> = (0..n).map(|i| (i * 7 + n) as u8).collect();
+            assert_eq!(d.get(&key), Some(&n));
+            assert_eq!(
+                d.get_key_value(&key).map(|(k, _)| k.to_vec()),
+                Some(key.clone())
+            );
+            assert!(Dict::<usize>::node_size(n) >= n);
+        }
+        let mut seen: Vec<usize> = d
+            .iter()
+            .map(|(k, v)| {
+                assert_eq!(k.len(), *v);
+                *v
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, lens);
+        for &n in &lens {
+            let key: Vec<u8> = (0..n).map(|i| (i * 7 + n) as u8).collect();
+            assert_eq!(d.remove(&key), Some((key.clone().into_boxed_slice(), n)));
+            assert!(d.get(&key).is_none());
+        }
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn values_are_dropped_exactly_once() {
+        use std::rc::Rc;
+        let token = Rc::new(());
+        {
+            let mut d = Dict::new();
+            for i in 0..3000 {
+                d.insert(k(i), Rc::clone(&token));
+            }
+            // Replace, remove (both ways), then drop the rest mid-rehash.
+            for i in 0..100 {
+                assert!(d.insert(k(i), Rc::clone(&token)).is_some());
+            }
+            for i in 100..200 {
+                assert!(d.remove(&k(i)).is_some());
+            }
+            for i in 200..300 {
+                assert!(d.remove_value(&k(i)).is_some());
+            }
+            assert_eq!(Rc::strong_count(&token), 1 + 2800);
+            for i in 3000..5000 {
+                d.insert(k(i), Rc::clone(&token));
+            }
+            assert_eq!(d.len(), 4800);
+            let sevens = d.iter().filter(|(key, _)| key.ends_with(b"7")).count();
+            assert_eq!(sevens, 480);
+            let mut removed = Vec::new();
+            let mut cursor = 0;
+            loop {
+                cursor = d.scan_remove(cursor, |key, _| key.ends_with(b"7"), &mut removed);
+                if cursor == 0 {
+                    break;
+                }
+            }
+            assert_eq!(removed.len(), 480);
+            drop(removed);
+            assert_eq!(Rc::strong_count(&token), 1 + 4800 - 480);
+            d.clear();
+            assert_eq!(Rc::strong_count(&token), 1);
+            for i in 0..2000 {
+                d.insert(k(i), Rc::clone(&token));
+            }
+        }
+        assert_eq!(Rc::strong_count(&token), 1);
+    }
+
+    #[test]
+    fn rehash_keeps_every_entry_reachable() {
+        let mut d = Dict::new();
+        for i in 0..50_000 {
+            d.insert_new_slice(&k(i), i);
+            if i % 997 == 0 {
+                for j in 0..=i {
+                    if j % 1013 == 0 {
+                        assert_eq!(d.get(&k(j)), Some(&j));
+                    }
+                }
+            }
+        }
+        while d.rehash(100) {}
+        assert_eq!(d.iter().count(), 50_000);
+        for i in 0..50_000 {
+            assert_eq!(d.get_mut(&k(i)).map(|v| *v), Some(i));
         }
     }
 
