@@ -188,8 +188,8 @@ def snapshot(port: int):
 
 
 def functions(port: int):
-    """FUNCTION LIST WITHCODE with each library's functions sorted (Redis
-    lists them in hash table order)."""
+    """FUNCTION LIST WITHCODE with the libraries and each library's
+    functions sorted (Redis lists both in hash table order)."""
     c = redis.Redis(port=port)
     libs = c.execute_command("FUNCTION", "LIST", "WITHCODE")
     out = []
@@ -197,7 +197,7 @@ def functions(port: int):
         d = dict(zip(lib[::2], lib[1::2]))
         d[b"functions"] = sorted(d[b"functions"], key=lambda f: f[1])
         out.append(sorted(d.items()))
-    return out
+    return sorted(out, key=lambda lib: dict(lib)[b"library_name"])
 
 
 @pytest.fixture

@@ -219,8 +219,7 @@ impl Engine {
         if c.blocked.is_some() {
             c.flush();
         } else {
-            let data = std::mem::take(&mut c.outbuf);
-            c.send(Out::Batch(data));
+            self.end_batch(&mut c);
         }
         self.clients.insert(c.id, c);
     }

@@ -130,6 +130,11 @@ impl OutQueue {
         into.append(&mut st.msgs);
     }
 
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        lock(&self.state).msgs.is_empty()
+    }
+
     /// Marks the connection gone; later messages are dropped.
     pub fn close(&self) {
         let mut st = lock(&self.state);

@@ -180,7 +180,7 @@ pub struct Engine {
     pub dbs: Vec<Db>,
     /// Connected clients. The client whose batch runs is taken out of the
     /// map while it runs and put back afterwards.
-    pub clients: HashMap<ClientId, Box<Client>>,
+    pub clients: HashMap<ClientId, Box<Client>, foldhash::fast::RandomState>,
     pub config: Config,
     pub table: &'static CommandTable,
     pub shared: Arc<Shared>,
@@ -263,7 +263,7 @@ impl Engine {
         let now = unix_ms();
         let mut e = Engine {
             dbs: (0..n).map(|_| Db::new()).collect(),
-            clients: HashMap::new(),
+            clients: HashMap::default(),
             table,
             shared,
             stats: Stats::default(),
@@ -821,6 +821,9 @@ impl Engine {
     /// Turns keys deleted by expiry into WATCH invalidations and `expired`
     /// keyspace events.
     pub fn process_expired_logs(&mut self) {
+        if self.dbs.iter().all(|d| d.expired_log.is_empty()) {
+            return;
+        }
         for i in 0..self.dbs.len() {
             if self.dbs[i].expired_log.is_empty() {
                 continue;

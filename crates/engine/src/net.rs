@@ -62,6 +62,8 @@ struct Conn {
     proto_err: Option<String>,
     /// Close once the output is written (QUIT, CLIENT KILL...).
     closing: bool,
+    /// A write failed: the connection is closed at the next look.
+    broken: bool,
     last_active: Instant,
 }
 
@@ -101,7 +103,7 @@ impl Conn {
 
     /// Reads what the kernel has, up to the budget. `Ok(true)` when the
     /// budget ran out with data possibly left; `Err` when the peer is gone.
-    fn read_some(&mut self, shared: &Shared) -> Result<bool, ()> {
+    fn read_some(&mut self, shared: &Shared, now: Instant) -> Result<bool, ()> {
         let mut total = 0;
         loop {
             if self.rbuf.capacity() - self.rbuf.len() < 4096 {
@@ -139,7 +141,7 @@ impl Conn {
                     shared
                         .net_input_bytes
                         .fetch_add(n as u64, Ordering::Relaxed);
-                    self.last_active = Instant::now();
+                    self.last_active = now;
                     return Ok(false);
                 }
                 n
@@ -148,7 +150,7 @@ impl Conn {
             shared
                 .net_input_bytes
                 .fetch_add(n as u64, Ordering::Relaxed);
-            self.last_active = Instant::now();
+            self.last_active = now;
             if total >= READ_BUDGET {
                 return Ok(true);
             }
@@ -182,6 +184,8 @@ pub struct Net {
     pending: VecDeque<(usize, bool)>,
     scratch_dirty: Vec<ClientId>,
     scratch_msgs: VecDeque<Out>,
+    /// When the current turn's events were polled (idle time of clients).
+    tick: Instant,
 }
 
 impl Net {
@@ -221,6 +225,7 @@ impl Net {
             pending: VecDeque::new(),
             scratch_dirty: Vec::new(),
             scratch_msgs: VecDeque::new(),
+            tick: Instant::now(),
         })
     }
 
@@ -247,6 +252,7 @@ impl Net {
                 log::warning(&format!("epoll_wait: {e}"));
             }
         }
+        self.tick = Instant::now();
         for ev in self.events.iter() {
             ready.push_back((ev.token().0, ev.is_read_closed() || ev.is_error()));
         }
@@ -308,7 +314,8 @@ impl Net {
                     in_flight: false,
                     proto_err: None,
                     closing: false,
-                    last_active: Instant::now(),
+                    broken: false,
+                    last_active: self.tick,
                 },
             );
             out.push((id, fmt_addr(Some(peer)), laddr, fd, q));
@@ -333,7 +340,7 @@ impl Net {
         if c.closing {
             return Ok(());
         }
-        let more = c.read_some(shared)?;
+        let more = c.read_some(shared, self.tick)?;
         let limit = shared.query_buf_limit.load(Ordering::Relaxed) as usize;
         if c.rbuf.len() > limit {
             log::warning(&format!(
@@ -398,6 +405,9 @@ impl Net {
         let Some(c) = self.conns.get_mut(&id) else {
             return Flushed::Open;
         };
+        if c.broken {
+            return Flushed::Gone;
+        }
         c.out.drain_into(&mut self.scratch_msgs);
         let mut finished = false;
         for m in self.scratch_msgs.drain(..) {
@@ -572,6 +582,56 @@ impl Engine {
         if net.flush(id, &shared) == Flushed::Gone {
             self.conn_gone(id);
         }
+    }
+
+    /// Ends a client's batch: its replies go straight from the client's
+    /// output buffer to the socket when nothing else is queued for the
+    /// connection (the common case: no copy, no allocation, no queue);
+    /// otherwise they are queued behind what is there.
+    pub(crate) fn end_batch(&mut self, c: &mut crate::client::Client) {
+        let shared = &self.shared;
+        if let Some(conn) = self.net.as_mut().and_then(|n| n.conns.get_mut(&c.id)) {
+            if conn.wpos >= conn.wbuf.len() && !conn.closing && conn.out.is_empty() {
+                conn.in_flight = false;
+                let mut pos = 0;
+                while pos < c.outbuf.len() {
+                    match std::io::Write::write(&mut conn.stream, &c.outbuf[pos..]) {
+                        Ok(0) => {
+                            conn.broken = true;
+                            break;
+                        }
+                        Ok(n) => pos += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(_) => {
+                            conn.broken = true;
+                            break;
+                        }
+                    }
+                }
+                shared
+                    .net_output_bytes
+                    .fetch_add(pos as u64, Ordering::Relaxed);
+                if pos < c.outbuf.len() && !conn.broken {
+                    conn.wbuf.clear();
+                    conn.wpos = 0;
+                    conn.wbuf.extend_from_slice(&c.outbuf[pos..]);
+                }
+                c.outbuf.clear();
+                if c.outbuf.capacity() > 64 * 1024 {
+                    c.outbuf = Vec::new();
+                }
+                let again = conn.broken || !conn.rbuf.is_empty() || conn.proto_err.is_some();
+                if again {
+                    if let Some(n) = self.net.as_mut() {
+                        n.again.push(c.id);
+                    }
+                }
+                return;
+            }
+        }
+        let data = std::mem::take(&mut c.outbuf);
+        c.send(Out::Batch(data));
     }
 
     /// Writes the output queued for any connection since the last turn.
