@@ -6,25 +6,140 @@ use bytes::Bytes;
 /// OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_MAX: usize = 44;
 
-/// Bytes stored inline when they fit in 22 bytes, else in one exactly
-/// sized allocation; 24 bytes either way. Most keys' values in caches,
-/// counters and rate limiters are this small, and an allocation per value
-/// would cost more than the value.
+/// The length of an inline [`SmallBytes`]: an enum of 0..=15 so that the
+/// values 16..=255 of its byte are a niche, which lets `SmallBytes` be 16
+/// bytes and `Value` 24 (a keyspace node then fits jemalloc's 64-byte
+/// class with a 12-byte key).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum InlineLen {
+    L0,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+    L6,
+    L7,
+    L8,
+    L9,
+    L10,
+    L11,
+    L12,
+    L13,
+    L14,
+    L15,
+}
+
+const INLINE_LENS: [InlineLen; 16] = [
+    InlineLen::L0,
+    InlineLen::L1,
+    InlineLen::L2,
+    InlineLen::L3,
+    InlineLen::L4,
+    InlineLen::L5,
+    InlineLen::L6,
+    InlineLen::L7,
+    InlineLen::L8,
+    InlineLen::L9,
+    InlineLen::L10,
+    InlineLen::L11,
+    InlineLen::L12,
+    InlineLen::L13,
+    InlineLen::L14,
+    InlineLen::L15,
+];
+
+/// An owned byte string behind one thin pointer: a single allocation
+/// holding the length (a `usize`) and then the bytes.
+pub struct ThinBytes(std::ptr::NonNull<usize>);
+
+// SAFETY: ThinBytes owns its allocation exclusively (like Box<[u8]>).
+unsafe impl Send for ThinBytes {}
+// SAFETY: shared access only reads the bytes.
+unsafe impl Sync for ThinBytes {}
+
+impl ThinBytes {
+    fn layout(n: usize) -> std::alloc::Layout {
+        match n.checked_add(std::mem::size_of::<usize>()).and_then(|s| {
+            std::alloc::Layout::from_size_align(s, std::mem::align_of::<usize>()).ok()
+        }) {
+            Some(l) => l,
+            // A slice this large cannot exist.
+            None => std::process::abort(),
+        }
+    }
+
+    /// Copies `b` into a new allocation.
+    pub fn new(b: &[u8]) -> ThinBytes {
+        let layout = Self::layout(b.len());
+        // SAFETY: `layout` is non-zero-sized and usize-aligned; the length
+        // is written at the start and the bytes right after it, inside
+        // `layout.size()`.
+        unsafe {
+            let p = std::alloc::alloc(layout) as *mut usize;
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            p.write(b.len());
+            std::ptr::copy_nonoverlapping(b.as_ptr(), p.add(1) as *mut u8, b.len());
+            ThinBytes(std::ptr::NonNull::new_unchecked(p))
+        }
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: the allocation is live while `self` is, and holds the
+        // length followed by that many initialised bytes.
+        unsafe {
+            let p = self.0.as_ptr();
+            std::slice::from_raw_parts(p.add(1) as *const u8, *p)
+        }
+    }
+}
+
+impl Drop for ThinBytes {
+    fn drop(&mut self) {
+        let layout = Self::layout(self.as_slice().len());
+        // SAFETY: allocated in `new` with the same layout; never freed
+        // elsewhere.
+        unsafe { std::alloc::dealloc(self.0.as_ptr() as *mut u8, layout) }
+    }
+}
+
+impl Clone for ThinBytes {
+    fn clone(&self) -> ThinBytes {
+        ThinBytes::new(self.as_slice())
+    }
+}
+
+impl PartialEq for ThinBytes {
+    fn eq(&self, other: &ThinBytes) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for ThinBytes {}
+
+/// Bytes stored inline when they fit in 15 bytes, else behind one thin
+/// pointer to an exactly sized allocation; 16 bytes either way. Most keys'
+/// values in caches, counters and rate limiters are this small, and an
+/// allocation per value would cost more than the value.
 #[derive(Clone, PartialEq, Eq)]
 pub enum SmallBytes {
-    Inline { len: u8, data: [u8; 22] },
-    Heap(Box<[u8]>),
+    Inline { len: InlineLen, data: [u8; 15] },
+    Heap(ThinBytes),
 }
 
 impl SmallBytes {
     /// Capacity of the inline form.
-    pub const INLINE: usize = 22;
+    pub const INLINE: usize = 15;
 
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match self {
             SmallBytes::Inline { len, data } => &data[..*len as usize],
-            SmallBytes::Heap(b) => b,
+            SmallBytes::Heap(b) => b.as_slice(),
         }
     }
 
@@ -32,7 +147,7 @@ impl SmallBytes {
     pub fn heap_size(&self) -> usize {
         match self {
             SmallBytes::Inline { .. } => 0,
-            SmallBytes::Heap(b) => b.len(),
+            SmallBytes::Heap(b) => b.as_slice().len() + std::mem::size_of::<usize>(),
         }
     }
 }
@@ -46,15 +161,13 @@ impl std::ops::Deref for SmallBytes {
 
 impl From<&[u8]> for SmallBytes {
     fn from(b: &[u8]) -> SmallBytes {
-        if b.len() <= Self::INLINE {
-            let mut data = [0u8; 22];
-            data[..b.len()].copy_from_slice(b);
-            SmallBytes::Inline {
-                len: b.len() as u8,
-                data,
+        match INLINE_LENS.get(b.len()) {
+            Some(&len) => {
+                let mut data = [0u8; 15];
+                data[..b.len()].copy_from_slice(b);
+                SmallBytes::Inline { len, data }
             }
-        } else {
-            SmallBytes::Heap(b.into())
+            None => SmallBytes::Heap(ThinBytes::new(b)),
         }
     }
 }
@@ -73,7 +186,7 @@ impl std::fmt::Debug for SmallBytes {
 pub enum Str {
     /// A string that is the canonical text of a 64-bit integer.
     Int(i64),
-    /// A short string (up to 44 bytes, Redis's embstr limit); up to 22
+    /// A short string (up to 44 bytes, Redis's embstr limit); up to 15
     /// bytes it lives inside the value itself, with no allocation.
     Emb(SmallBytes),
     /// A string that was modified in place (APPEND, SETRANGE, SETBIT...) or
@@ -235,12 +348,34 @@ mod tests {
 
     #[test]
     fn values_stay_small() {
-        assert_eq!(std::mem::size_of::<SmallBytes>(), 24);
-        assert!(
-            std::mem::size_of::<Value>() <= 32,
-            "{}",
-            std::mem::size_of::<Value>()
-        );
+        assert_eq!(std::mem::size_of::<SmallBytes>(), 16);
+        assert_eq!(std::mem::size_of::<Str>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
+    }
+
+    #[test]
+    fn small_bytes_of_every_length_round_trip() {
+        for n in 0..=300usize {
+            let v: Vec<u8> = (0..n).map(|i| (i * 31 + n) as u8).collect();
+            let b = SmallBytes::from(&v[..]);
+            assert_eq!(b.as_slice(), &v[..]);
+            assert_eq!(
+                matches!(b, SmallBytes::Inline { .. }),
+                n <= SmallBytes::INLINE
+            );
+            assert_eq!(b.heap_size() == 0, n <= SmallBytes::INLINE);
+            let c = b.clone();
+            drop(b);
+            assert_eq!(c.as_slice(), &v[..]);
+            assert_eq!(c, SmallBytes::from(&v[..]));
+            let s = Str::from_bytes(&v);
+            assert_eq!(&s.to_bytes()[..], &v[..]);
+            assert_eq!(s.len(), n);
+        }
+        assert_ne!(SmallBytes::from(&b"abc"[..]), SmallBytes::from(&b"abd"[..]));
+        let long = [7u8; 40];
+        assert_ne!(SmallBytes::from(&long[..]), SmallBytes::from(&long[..39]));
     }
 
     #[test]
