@@ -24,6 +24,7 @@ pub mod flags;
 pub mod functions;
 pub mod host;
 mod libs;
+mod pool;
 pub mod rdbfmt;
 mod resp;
 mod sandbox;

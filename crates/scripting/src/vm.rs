@@ -470,6 +470,9 @@ impl LuaVm {
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
             LuaOptions::default(),
         )?;
+        // Small blocks (strings, tables, closures) come from a private pool
+        // (see `pool`); without one the state keeps mlua's allocator.
+        crate::pool::install(&lua);
         let globals = lua.globals();
         let ctx = Rc::new(RunCtx::new());
 
@@ -534,6 +537,9 @@ impl LuaVm {
     /// Bounds the memory the Lua state may allocate (0: no limit). A
     /// script that needs more fails with a Lua memory error.
     pub fn set_memory_limit(&self, bytes: usize) -> Result<(), VmError> {
+        if crate::pool::set_limit(&self.lua, bytes) {
+            return Ok(());
+        }
         self.lua
             .set_memory_limit(bytes)
             .map(|_| ())
