@@ -112,6 +112,11 @@ impl Parser {
                 if n > 10 && limits.unauthenticated {
                     return Err(ParseError::new("unauthenticated multibulk length"));
                 }
+                if n > 0 && n <= FAST_ARGS as i64 && !limits.unauthenticated {
+                    if let Some(r) = fast_request(buf, cr + 2, n as usize, limits) {
+                        return Ok(Some(r));
+                    }
+                }
                 buf.advance(cr + 2);
                 if n <= 0 {
                     continue;
@@ -165,6 +170,75 @@ impl Parser {
             return Ok(Some(std::mem::take(&mut self.args)));
         }
     }
+}
+
+/// Most arguments [`fast_request`] handles.
+const FAST_ARGS: usize = 16;
+
+/// A short decimal length ending in CR LF at `buf[i..]`: (value, index
+/// after the LF). Only plain digits without a leading zero (or "0").
+#[inline]
+fn short_len(buf: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    let start = i;
+    let mut v: usize = 0;
+    while i < buf.len() && i - start < 18 {
+        let c = buf[i];
+        if c.is_ascii_digit() {
+            v = v * 10 + (c - b'0') as usize;
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let digits = i - start;
+    if digits == 0 || (digits > 1 && buf[start] == b'0') {
+        return None;
+    }
+    if i + 1 < buf.len() && buf[i] == b'\r' && buf[i + 1] == b'\n' {
+        Some((v, i + 2))
+    } else {
+        None
+    }
+}
+
+/// The common case in one pass: a whole multibulk request of `n` (at most
+/// [`FAST_ARGS`]) well-formed bulks already in the buffer, whose header
+/// ends at `start`. The arguments share one frozen slice of the buffer.
+/// `None` (nothing consumed) when the request is incomplete or anything is
+/// unusual; the incremental path then handles it, errors included.
+#[inline]
+fn fast_request(
+    buf: &mut BytesMut,
+    start: usize,
+    n: usize,
+    limits: &ParseLimits,
+) -> Option<Request> {
+    let mut ranges = [(0usize, 0usize); FAST_ARGS];
+    let mut i = start;
+    {
+        let b: &[u8] = buf;
+        for r in ranges.iter_mut().take(n) {
+            if i >= b.len() || b[i] != b'$' {
+                return None;
+            }
+            let (len, after) = short_len(b, i + 1)?;
+            if len as i64 > limits.max_bulk_len {
+                return None;
+            }
+            let end = after.checked_add(len)?;
+            if end.checked_add(2)? > b.len() {
+                return None;
+            }
+            *r = (after, end);
+            i = end + 2;
+        }
+    }
+    let whole = buf.split_to(i).freeze();
+    let mut args = Vec::with_capacity(n);
+    for &(a, e) in ranges.iter().take(n) {
+        args.push(whole.slice(a..e));
+    }
+    Some(args)
 }
 
 /// Parses every complete request in `buf` with a fresh parser (tests and
@@ -301,6 +375,76 @@ mod tests {
 
     fn p(s: &[u8]) -> Result<Vec<Request>, ParseError> {
         parse_request(s, &ParseLimits::default())
+    }
+
+    /// Feeds `data` in pieces of the given sizes (cycled) and collects what
+    /// comes out, or the first error.
+    fn chunked(data: &[u8], sizes: &[usize]) -> Result<Vec<Request>, String> {
+        let limits = ParseLimits::default();
+        let mut p = Parser::new();
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        let mut pos = 0;
+        let mut k = 0;
+        while pos < data.len() {
+            let n = sizes[k % sizes.len()].max(1).min(data.len() - pos);
+            k += 1;
+            buf.extend_from_slice(&data[pos..pos + n]);
+            pos += n;
+            loop {
+                match p.next(&mut buf, &limits) {
+                    Ok(Some(r)) => out.push(r),
+                    Ok(None) => break,
+                    Err(e) => return Err(e.0),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The one-pass path (whole requests in the buffer) and the
+    /// incremental path (a byte at a time) agree on random streams, valid
+    /// or damaged: same requests, same errors.
+    #[test]
+    fn fast_and_incremental_paths_agree() {
+        let mut seed: u64 = 0x9e3779b97f4a7c15;
+        let mut rnd = move |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m.max(1)
+        };
+        for _ in 0..3000 {
+            let mut data = Vec::new();
+            for _ in 0..1 + rnd(6) {
+                let n = rnd(20);
+                data.extend_from_slice(format!("*{n}\r\n").as_bytes());
+                for _ in 0..n {
+                    let len = if rnd(10) == 0 { rnd(300) } else { rnd(12) };
+                    data.extend_from_slice(format!("${len}\r\n").as_bytes());
+                    for _ in 0..len {
+                        data.push(b"ab\r\n$*0"[rnd(7) as usize]);
+                    }
+                    data.extend_from_slice(b"\r\n");
+                }
+            }
+            // Damage some streams: flip, insert or drop a byte.
+            if rnd(3) == 0 && !data.is_empty() {
+                let at = rnd(data.len() as u64) as usize;
+                match rnd(3) {
+                    0 => data[at] = b"-0$*x\r9"[rnd(7) as usize],
+                    1 => data.insert(at, b"0$*\r"[rnd(4) as usize]),
+                    _ => {
+                        data.remove(at);
+                    }
+                }
+            }
+            let whole = chunked(&data, &[data.len().max(1)]);
+            let bytewise = chunked(&data, &[1]);
+            let odd = chunked(&data, &[3, 7, 1, 50]);
+            assert_eq!(whole, bytewise, "{:?}", String::from_utf8_lossy(&data));
+            assert_eq!(whole, odd, "{:?}", String::from_utf8_lossy(&data));
+        }
     }
 
     #[test]
