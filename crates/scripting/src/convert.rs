@@ -276,6 +276,21 @@ pub(crate) unsafe fn push_reply(l: *mut ffi::lua_State, r: &Reply, resp3: bool, 
     }
 }
 
+/// [`push_reply`] for a C function's own stack, whose `LUA_MINSTACK`
+/// free slots hold any scalar reply: the common replies (integers, bulk
+/// strings) are pushed without first checking the stack.
+///
+/// # Safety
+/// As [`push_reply`], and `l` must have at least one free stack slot.
+#[inline]
+pub(crate) unsafe fn push_command_reply(l: *mut ffi::lua_State, r: &Reply, resp3: bool) {
+    match r {
+        Reply::Int(i) => ffi::lua_pushnumber(l, *i as f64),
+        Reply::Bulk(b) => push_bytes(l, b),
+        _ => push_reply(l, r, resp3, 0),
+    }
+}
+
 /// A table size hint as `lua_createtable` takes it.
 fn table_size(n: usize) -> c_int {
     c_int::try_from(n).unwrap_or(c_int::MAX)

@@ -100,13 +100,22 @@ impl LibCtx {
 
     /// The function called `name` (any case).
     pub fn function(&self, name: &[u8]) -> Option<&FunctionInfo> {
-        let key = String::from_utf8_lossy(name).to_ascii_lowercase();
-        let lib = self.functions.get(&key)?;
+        // FCALL looks up its function on every call: a name already in
+        // lower case (the usual) is used as is, without a copy.
+        let lowered;
+        let key: &str = match std::str::from_utf8(name) {
+            Ok(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => s,
+            _ => {
+                lowered = String::from_utf8_lossy(name).to_ascii_lowercase();
+                &lowered
+            }
+        };
+        let lib = self.functions.get(key)?;
         self.libraries
             .get(lib)?
             .functions
             .values()
-            .find(|f| f.name.eq_ignore_ascii_case(&key))
+            .find(|f| f.name.eq_ignore_ascii_case(key))
     }
 
     fn unlink(&mut self, name: &str) -> Option<Library> {

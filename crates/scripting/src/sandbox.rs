@@ -311,21 +311,6 @@ unsafe extern "C-unwind" fn sb_xpcall(l: *mut ffi::lua_State) -> c_int {
     ffi::lua_gettop(l)
 }
 
-/// Runs a script: `run(f, handler, ...)` calls `f(...)` with `handler` as
-/// the message handler and returns `true, <first result>` or
-/// `false, <error>` (Redis's `lua_pcall(lua, nargs, 1, errfunc)`).
-pub(crate) unsafe extern "C-unwind" fn sb_run(l: *mut ffi::lua_State) -> c_int {
-    let nargs = (ffi::lua_gettop(l) - 2).max(0);
-    ffi::lua_settop(l, nargs + 2);
-    ffi::luaL_checkstack(l, 3, c"stack overflow".as_ptr());
-    ffi::lua_pushvalue(l, 1);
-    ffi::lua_insert(l, 3);
-    let status = ffi::lua_pcall(l, nargs, 1, 2);
-    ffi::lua_pushboolean(l, (status == 0) as c_int);
-    ffi::lua_insert(l, -2);
-    2
-}
-
 /// The tail of `loadstring`/`load`: the function, or nil and the message.
 unsafe fn load_result(l: *mut ffi::lua_State, status: c_int) -> c_int {
     if status == 0 {

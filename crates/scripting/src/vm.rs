@@ -10,6 +10,7 @@
 //! for exactly the duration of [`LuaVm::run`] (see `HostSlot`).
 
 use std::cell::{Cell, RefCell};
+use std::ffi::c_int;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
@@ -72,6 +73,9 @@ pub(crate) struct RunCtx {
     hook_fast: Cell<bool>,
     /// The argument vector of `redis.call`, reused from call to call.
     argv: Cell<Vec<Bytes>>,
+    /// The last short string arguments of `redis.call`, shared with the
+    /// commands that received them (see [`ArgCache`]).
+    arg_cache: Cell<Option<Box<ArgCache>>>,
     /// A panic caught inside a raw C callback, resumed once the script
     /// has returned to Rust.
     panic: Cell<Option<Box<dyn std::any::Any + Send + 'static>>>,
@@ -91,6 +95,7 @@ impl RunCtx {
             killed: RefCell::new(None),
             hook_fast: Cell::new(false),
             argv: Cell::new(Vec::new()),
+            arg_cache: Cell::new(None),
             panic: Cell::new(None),
         }
     }
@@ -126,6 +131,54 @@ impl RunCtx {
             has_shebang: self.has_shebang.get(),
             keys,
         }
+    }
+}
+
+/// Entries of the [`ArgCache`].
+const ARG_CACHE_SLOTS: usize = 8;
+/// Longest argument the [`ArgCache`] keeps: longer ones are copied each
+/// time, so that the cache never pins a large buffer.
+const ARG_CACHE_MAX_LEN: usize = 64;
+
+/// The `Bytes` made for recent `redis.call` string arguments, with the
+/// address of the Lua string they were copied from.
+///
+/// Scripts pass the same strings over and over (the command name, a key
+/// from `KEYS`); handing out a clone of the same shared buffer replaces an
+/// allocation, a copy and a free per argument with a reference count
+/// increment and decrement. An entry is only used when its bytes equal the
+/// argument's, so a Lua string freed and another allocated at the same
+/// address can never be confused with it.
+struct ArgCache {
+    slots: [(usize, Bytes); ARG_CACHE_SLOTS],
+    /// The entry to replace next (round robin).
+    next: usize,
+}
+
+impl ArgCache {
+    fn new() -> ArgCache {
+        ArgCache {
+            slots: std::array::from_fn(|_| (0, Bytes::new())),
+            next: 0,
+        }
+    }
+
+    /// The argument `bytes`, which Lua keeps at `addr`, as `Bytes`.
+    fn get(&mut self, addr: usize, bytes: &[u8]) -> Bytes {
+        if bytes.len() > ARG_CACHE_MAX_LEN {
+            return Bytes::copy_from_slice(bytes);
+        }
+        for (a, b) in &self.slots {
+            if *a == addr && b[..] == *bytes {
+                return b.clone();
+            }
+        }
+        let b = Bytes::copy_from_slice(bytes);
+        // The first clone turns the buffer into a shared one, so that the
+        // clones handed out later only count references.
+        self.slots[self.next] = (addr, b.clone());
+        self.next = (self.next + 1) % ARG_CACHE_SLOTS;
+        b
     }
 }
 
@@ -174,19 +227,17 @@ impl From<mlua::Error> for VmError {
 /// A sandboxed Lua VM with Redis's libraries and `redis` table.
 pub struct LuaVm {
     lua: Lua,
-    /// The real globals table (scripts only ever see its proxy).
-    globals: Table,
     /// The proxy of the globals table: every script's environment.
     env: Table,
     ctx: Rc<RunCtx>,
-    runner: Function,
-    handler: Function,
+    /// The closure that runs every script ([`sb_invoke`]); its upvalues
+    /// hold the real globals table, the error handler and the `KEYS` and
+    /// `ARGV` tables kept for the next EVAL, reused while no script
+    /// changed them.
+    invoker: Function,
     /// Lua's own `next`, for walking returned maps and sets.
     next: Function,
     runs: u32,
-    /// The `KEYS` and `ARGV` tables kept for the next EVAL (slots 1, 2),
-    /// reused while no script changed them.
-    spare: Table,
     /// How many entries the spare tables were filled with.
     spare_len: [Cell<usize>; 2],
     /// Lua heap (KB) right after the last periodic GC step.
@@ -294,6 +345,158 @@ fn command_args(lua: &Lua, args: &Args) -> mlua::Result<Result<Vec<Bytes>, Value
         )?));
     }
     Ok(Ok(argv))
+}
+
+/// What [`LuaVm::invoke`] hands to [`sb_invoke`] (as a light userdata).
+struct InvokeParams<'a> {
+    keys: &'a [Bytes],
+    argv: &'a [Bytes],
+    /// How many entries the spare `KEYS` and `ARGV` tables were filled with.
+    spare_len: &'a [Cell<usize>; 2],
+    /// FCALL: pass the tables as the function's arguments.
+    as_params: bool,
+}
+
+/// Upvalues of the invoker closure ([`sb_invoke`]).
+const UV_GLOBALS: c_int = 1;
+const UV_ENV: c_int = 2;
+const UV_HANDLER: c_int = 3;
+const UV_SPARE: c_int = 4;
+const UV_KEYS: c_int = 5;
+const UV_ARGV: c_int = 6;
+/// How many upvalues the invoker has.
+const INVOKER_UPVALUES: c_int = 6;
+
+/// Pushes a new array of strings.
+///
+/// # Safety
+/// `l` must be a valid Lua state with two free stack slots; raises on
+/// memory errors only.
+unsafe fn push_array(l: *mut ffi::lua_State, items: &[Bytes]) {
+    ffi::lua_createtable(l, c_int::try_from(items.len()).unwrap_or(c_int::MAX), 0);
+    for (i, b) in items.iter().enumerate() {
+        ffi::lua_pushlstring(l, b.as_ptr() as *const std::ffi::c_char, b.len());
+        ffi::lua_rawseti_(l, -2, (i + 1) as c_int);
+    }
+}
+
+/// `globals[<name upvalue>] = <top>` (popped), raw.
+///
+/// # Safety
+/// To be called from [`sb_invoke`] with one free stack slot.
+unsafe fn set_global(l: *mut ffi::lua_State, name: c_int) {
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(name));
+    ffi::lua_insert(l, -2);
+    ffi::lua_rawset(l, ffi::lua_upvalueindex(UV_GLOBALS));
+}
+
+/// Fills the spare table in `slot` of the spare tables (a fresh one if
+/// there is none or the last one was large) with `items`, and leaves it
+/// on the stack.
+///
+/// # Safety
+/// To be called from [`sb_invoke`] with three free stack slots.
+unsafe fn fill_spare(l: *mut ffi::lua_State, slot: c_int, items: &[Bytes], prev: &Cell<usize>) {
+    let spare = ffi::lua_upvalueindex(UV_SPARE);
+    ffi::lua_rawgeti_(l, spare, slot);
+    if ffi::lua_type(l, -1) != ffi::LUA_TTABLE || prev.get() > MAX_SPARE_LEN {
+        ffi::lua_pop(l, 1);
+        ffi::lua_createtable(l, c_int::try_from(items.len()).unwrap_or(c_int::MAX), 0);
+        ffi::lua_pushvalue(l, -1);
+        ffi::lua_rawseti_(l, spare, slot);
+        prev.set(0);
+    }
+    for (i, b) in items.iter().enumerate() {
+        ffi::lua_pushlstring(l, b.as_ptr() as *const std::ffi::c_char, b.len());
+        ffi::lua_rawseti_(l, -2, (i + 1) as c_int);
+    }
+    for i in items.len() + 1..=prev.get() {
+        ffi::lua_pushnil(l);
+        ffi::lua_rawseti_(l, -2, i as c_int);
+    }
+    prev.set(items.len());
+}
+
+/// Drops the spare table in `slot` unless it is still exactly an array of
+/// `n` entries without a metatable (a script may have added keys or a
+/// metatable; values are overwritten anyway).
+///
+/// # Safety
+/// To be called from [`sb_invoke`] with three free stack slots.
+unsafe fn check_spare(l: *mut ffi::lua_State, slot: c_int, n: usize) {
+    let spare = ffi::lua_upvalueindex(UV_SPARE);
+    ffi::lua_rawgeti_(l, spare, slot);
+    let mut clean = ffi::lua_type(l, -1) == ffi::LUA_TTABLE;
+    if clean && ffi::lua_getmetatable(l, -1) != 0 {
+        ffi::lua_pop(l, 1);
+        clean = false;
+    }
+    if clean {
+        let mut count = 0usize;
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, -2) != 0 {
+            ffi::lua_pop(l, 1);
+            count += 1;
+            if count > n {
+                ffi::lua_pop(l, 1);
+                break;
+            }
+        }
+        clean = count == n;
+    }
+    ffi::lua_pop(l, 1);
+    if !clean {
+        ffi::lua_pushnil(l);
+        ffi::lua_rawseti_(l, spare, slot);
+    }
+}
+
+/// The invoker: `invoker(params, f)` runs the script function `f` as
+/// Redis's `luaCallFunction` does, with the error handler as message
+/// handler, and returns `true, <first result>` or `false, <error table>`.
+/// Its upvalues are the real globals table, the globals proxy, the error
+/// handler, the spare `KEYS`/`ARGV` tables and the strings `"KEYS"` and
+/// `"ARGV"`.
+///
+/// EVAL reuses its KEYS/ARGV tables from run to run (they are only
+/// reachable through the two globals, which are cleared after the run, so
+/// no script can tell); FCALL's are passed to library code that may keep
+/// them in upvalues, so they are always fresh.
+unsafe extern "C-unwind" fn sb_invoke(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: `LuaVm::invoke` is the only caller, with a pointer to live
+    // parameters; nothing here owns a value that needs dropping, so a
+    // memory error raised by the C API cannot skip a destructor.
+    let p = &*(ffi::lua_touserdata(l, 1) as *const InvokeParams<'_>);
+    ffi::luaL_checkstack(l, 12, c"stack overflow".as_ptr());
+    ffi::lua_settop(l, 2);
+    // 3: the message handler, 4: the function.
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(UV_HANDLER));
+    ffi::lua_pushvalue(l, 2);
+    let [keys_len, argv_len] = p.spare_len;
+    let status = if p.as_params {
+        push_array(l, p.keys);
+        push_array(l, p.argv);
+        ffi::lua_pcall(l, 2, 1, 3)
+    } else {
+        fill_spare(l, 1, p.keys, keys_len);
+        set_global(l, UV_KEYS);
+        fill_spare(l, 2, p.argv, argv_len);
+        set_global(l, UV_ARGV);
+        let status = ffi::lua_pcall(l, 0, 1, 3);
+        check_spare(l, 1, p.keys.len());
+        check_spare(l, 2, p.argv.len());
+        status
+    };
+    ffi::lua_pushnil(l);
+    set_global(l, UV_KEYS);
+    ffi::lua_pushnil(l);
+    set_global(l, UV_ARGV);
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(UV_ENV));
+    ffi::lua_replace(l, ffi::LUA_GLOBALSINDEX);
+    // The result (or error) is at 4.
+    ffi::lua_pushboolean(l, (status == 0) as c_int);
+    ffi::lua_pushvalue(l, 4);
+    2
 }
 
 /// `(int)lua_tonumber(v)`: 0 for non-numbers, C-style truncation.
@@ -406,18 +609,21 @@ unsafe fn redis_call_body(l: *mut ffi::lua_State, ctx: &RunCtx) -> bool {
     }
     let mut argv = ctx.argv.take();
     argv.clear();
+    let mut cache = ctx
+        .arg_cache
+        .take()
+        .unwrap_or_else(|| Box::new(ArgCache::new()));
     let mut bad = false;
     for i in 1..=argc {
         match ffi::lua_type(l, i) {
             ffi::LUA_TSTRING => {
                 let mut len = 0usize;
                 let p = ffi::lua_tolstring(l, i, &mut len) as *const u8;
-                let bytes = if p.is_null() {
-                    &[][..]
+                if p.is_null() {
+                    argv.push(Bytes::new());
                 } else {
-                    std::slice::from_raw_parts(p, len)
-                };
-                argv.push(Bytes::copy_from_slice(bytes));
+                    argv.push(cache.get(p as usize, std::slice::from_raw_parts(p, len)));
+                }
             }
             ffi::LUA_TNUMBER => argv.push(Bytes::from(fmt_g17(ffi::lua_tonumber(l, i)))),
             _ => {
@@ -426,6 +632,7 @@ unsafe fn redis_call_body(l: *mut ffi::lua_State, ctx: &RunCtx) -> bool {
             }
         }
     }
+    ctx.arg_cache.set(Some(cache));
     // The arguments are no longer needed on the stack: free the slots for
     // the reply.
     ffi::lua_settop(l, 0);
@@ -457,7 +664,7 @@ unsafe fn redis_call_body(l: *mut ffi::lua_State, ctx: &RunCtx) -> bool {
         return true;
     };
     let is_err = reply.is_error();
-    convert::push_reply(l, &reply, ctx.resp.get() == 3, 0);
+    convert::push_command_reply(l, &reply, ctx.resp.get() == 3);
     is_err
 }
 
@@ -487,8 +694,6 @@ impl LuaVm {
                 .set_environment(globals.clone())
                 .into_function()
         };
-        // SAFETY: a sandbox C function.
-        let runner = unsafe { lua.create_c_function(sandbox::sb_run)? };
         let string_mt: Value = internal("return getmetatable('')")?.call(())?;
         let next: Function = globals.raw_get("next")?;
 
@@ -501,16 +706,25 @@ impl LuaVm {
         lua.set_globals(env.clone())?;
 
         let spare = lua.create_table()?;
+        // SAFETY: pushes the two names and creates the closure over the
+        // four tables and the names (its six upvalues).
+        let invoker = unsafe {
+            lua.exec_raw::<Function>(
+                (globals.clone(), env.clone(), handler.clone(), spare.clone()),
+                |l| {
+                    ffi::lua_pushstring(l, c"KEYS".as_ptr());
+                    ffi::lua_pushstring(l, c"ARGV".as_ptr());
+                    ffi::lua_pushcclosure(l, sb_invoke, INVOKER_UPVALUES);
+                },
+            )?
+        };
         let vm = LuaVm {
             lua,
-            globals,
             env,
             ctx,
-            runner,
-            handler,
+            invoker,
             next,
             runs: 0,
-            spare,
             spare_len: [Cell::new(0), Cell::new(0)],
             gc_floor_kb: 0,
             last_error_counted: false,
@@ -732,12 +946,16 @@ impl LuaVm {
         reply
     }
 
-    /// Calls `func` through the runner with the error handler, in one
-    /// protected raw call: `KEYS` and `ARGV` are built with the C API and
-    /// set as globals (or passed as the function's two arguments for
-    /// FCALL), and cleared again afterwards together with a reset of the
-    /// thread's globals (a script cannot replace them with `setfenv` gone,
-    /// but stay safe). Returns the runner's `(ok, value)`.
+    /// Calls `func` with the error handler, in one protected raw call of
+    /// the invoker ([`sb_invoke`]): `KEYS` and `ARGV` are built with the C
+    /// API and set as globals (or passed as the function's two arguments
+    /// for FCALL), and cleared again afterwards together with a reset of
+    /// the thread's globals (a script cannot replace them with `setfenv`
+    /// gone, but stay safe). Returns `(ok, value)`: the script's first
+    /// result, or the error handler's table.
+    ///
+    /// This is `lua_pcall` straight on the state: mlua's `exec_raw` would
+    /// create and collect a fresh C closure for every run.
     fn invoke(
         &self,
         func: &Function,
@@ -745,133 +963,56 @@ impl LuaVm {
         argv: &[Bytes],
         as_params: bool,
     ) -> mlua::Result<(bool, Value)> {
-        /// Pushes a new array of strings.
-        unsafe fn push_array(l: *mut ffi::lua_State, items: &[Bytes]) {
-            ffi::lua_createtable(l, i32::try_from(items.len()).unwrap_or(i32::MAX), 0);
-            for (i, b) in items.iter().enumerate() {
-                ffi::lua_pushlstring(l, b.as_ptr() as *const std::ffi::c_char, b.len());
-                ffi::lua_rawseti_(l, -2, (i + 1) as std::ffi::c_int);
-            }
-        }
-        /// `globals[name] = <top>` (popped), raw.
-        unsafe fn set_global(l: *mut ffi::lua_State, name: &std::ffi::CStr) {
-            ffi::lua_pushstring(l, name.as_ptr());
-            ffi::lua_insert(l, -2);
-            ffi::lua_rawset(l, 1);
-        }
-        /// Fills the spare table in `slot` of the table at `spare` (a fresh
-        /// one if there is none or the last one was large) with `items`,
-        /// and leaves it on the stack.
-        unsafe fn fill_spare(
-            l: *mut ffi::lua_State,
-            spare: std::ffi::c_int,
-            slot: std::ffi::c_int,
-            items: &[Bytes],
-            prev: &Cell<usize>,
-        ) {
-            ffi::lua_rawgeti_(l, spare, slot);
-            if ffi::lua_type(l, -1) != ffi::LUA_TTABLE || prev.get() > MAX_SPARE_LEN {
-                ffi::lua_pop(l, 1);
-                ffi::lua_createtable(l, i32::try_from(items.len()).unwrap_or(i32::MAX), 0);
-                ffi::lua_pushvalue(l, -1);
-                ffi::lua_rawseti_(l, spare, slot);
-                prev.set(0);
-            }
-            for (i, b) in items.iter().enumerate() {
-                ffi::lua_pushlstring(l, b.as_ptr() as *const std::ffi::c_char, b.len());
-                ffi::lua_rawseti_(l, -2, (i + 1) as std::ffi::c_int);
-            }
-            for i in items.len() + 1..=prev.get() {
-                ffi::lua_pushnil(l);
-                ffi::lua_rawseti_(l, -2, i as std::ffi::c_int);
-            }
-            prev.set(items.len());
-        }
-        /// Drops the spare table in `slot` unless it is still exactly an
-        /// array of `n` entries without a metatable (a script may have
-        /// added keys or a metatable; values are overwritten anyway).
-        unsafe fn check_spare(
-            l: *mut ffi::lua_State,
-            spare: std::ffi::c_int,
-            slot: std::ffi::c_int,
-            n: usize,
-        ) {
-            ffi::lua_rawgeti_(l, spare, slot);
-            let mut clean = ffi::lua_type(l, -1) == ffi::LUA_TTABLE;
-            if clean && ffi::lua_getmetatable(l, -1) != 0 {
-                ffi::lua_pop(l, 1);
-                clean = false;
-            }
-            if clean {
-                let mut count = 0usize;
-                ffi::lua_pushnil(l);
-                while ffi::lua_next(l, -2) != 0 {
-                    ffi::lua_pop(l, 1);
-                    count += 1;
-                    if count > n {
-                        ffi::lua_pop(l, 1);
-                        break;
-                    }
+        let params = InvokeParams {
+            keys,
+            argv,
+            spare_len: &self.spare_len,
+            as_params,
+        };
+        self.lua.exec_raw_lua(|raw| {
+            // SAFETY: pushes the invoker, a light userdata pointing at
+            // `params` (which outlives the call) and the function, then
+            // runs the invoker under `lua_pcall`, which catches whatever it
+            // raises (memory errors; the script's own errors are caught by
+            // the invoker's inner `lua_pcall`). The stack is restored to
+            // its height on entry on every path.
+            unsafe {
+                let l = raw.state();
+                let top = ffi::lua_gettop(l);
+                if ffi::lua_checkstack(l, 4) == 0 {
+                    return Err(mlua::Error::StackError);
                 }
-                clean = count == n;
-            }
-            ffi::lua_pop(l, 1);
-            if !clean {
-                ffi::lua_pushnil(l);
-                ffi::lua_rawseti_(l, spare, slot);
-            }
-        }
-        let args = (
-            &self.globals,
-            &self.env,
-            &self.runner,
-            func,
-            &self.handler,
-            &self.spare,
-        );
-        let [keys_len, argv_len] = &self.spare_len;
-        // SAFETY: the closure works on the stack of the protected call:
-        // 1 globals, 2 env, 3 runner, 4 function, 5 handler, 6 spare
-        // tables. The runner catches every error of the script itself;
-        // what can still raise here (memory errors) is caught by
-        // `exec_raw`. The closure owns nothing that needs dropping. It
-        // leaves exactly the runner's two results.
-        //
-        // EVAL reuses its KEYS/ARGV tables from run to run (they are only
-        // reachable through the two globals, which are cleared after the
-        // run, so no script can tell); FCALL's are passed to library code
-        // that may keep them in upvalues, so they are always fresh.
-        unsafe {
-            self.lua.exec_raw::<(bool, Value)>(args, |l| {
-                ffi::luaL_checkstack(l, 12, c"stack overflow".as_ptr());
-                ffi::lua_pushvalue(l, 3);
-                ffi::lua_pushvalue(l, 4);
-                ffi::lua_pushvalue(l, 5);
-                if as_params {
-                    push_array(l, keys);
-                    push_array(l, argv);
-                    ffi::lua_call(l, 4, 2);
-                } else {
-                    fill_spare(l, 6, 1, keys, keys_len);
-                    set_global(l, c"KEYS");
-                    fill_spare(l, 6, 2, argv, argv_len);
-                    set_global(l, c"ARGV");
-                    ffi::lua_call(l, 2, 2);
-                    check_spare(l, 6, 1, keys.len());
-                    check_spare(l, 6, 2, argv.len());
+                raw.push(&self.invoker)?;
+                ffi::lua_pushlightuserdata(
+                    l,
+                    &params as *const InvokeParams<'_> as *mut std::ffi::c_void,
+                );
+                if let Err(e) = raw.push(func) {
+                    ffi::lua_settop(l, top);
+                    return Err(e);
                 }
-                ffi::lua_pushnil(l);
-                set_global(l, c"KEYS");
-                ffi::lua_pushnil(l);
-                set_global(l, c"ARGV");
-                ffi::lua_pushvalue(l, 2);
-                ffi::lua_replace(l, ffi::LUA_GLOBALSINDEX);
-                // Leave only (ok, value).
-                for _ in 0..6 {
-                    ffi::lua_remove(l, 1);
+                let status = ffi::lua_pcall(l, 2, 2, 0);
+                if status != 0 {
+                    let mut len = 0usize;
+                    let p = ffi::lua_tolstring(l, -1, &mut len) as *const u8;
+                    let msg = if p.is_null() {
+                        String::from("execution failure")
+                    } else {
+                        String::from_utf8_lossy(std::slice::from_raw_parts(p, len)).into_owned()
+                    };
+                    ffi::lua_settop(l, top);
+                    return Err(if status == ffi::LUA_ERRMEM {
+                        mlua::Error::MemoryError(msg)
+                    } else {
+                        mlua::Error::RuntimeError(msg)
+                    });
                 }
-            })
-        }
+                let ok = ffi::lua_toboolean(l, -2) != 0;
+                let v = raw.pop_value();
+                ffi::lua_settop(l, top);
+                Ok((ok, v))
+            }
+        })
     }
 
     /// Redis's `LUA_GC_CYCLE_PERIOD`: every 50 runs, a 50-step collection

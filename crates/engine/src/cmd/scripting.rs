@@ -196,7 +196,15 @@ pub struct ScriptHost<'a> {
     pub flags: ScriptFlags,
     /// A write command has run (the script can no longer be killed).
     pub wrote: bool,
+    /// The commands `redis.call` resolved during this run, by the name
+    /// argument they were resolved from (see [`ScriptHost::resolve`]).
+    resolved: [Option<(Bytes, &'static Cmd)>; RESOLVED_SLOTS],
+    /// The next slot of `resolved` to replace.
+    resolved_next: usize,
 }
+
+/// How many resolved commands a [`ScriptHost`] remembers.
+const RESOLVED_SLOTS: usize = 4;
 
 impl<'a> ScriptHost<'a> {
     /// Builds the host for a script called by `caller`.
@@ -218,13 +226,35 @@ impl<'a> ScriptHost<'a> {
             client: Some(client),
             flags: ScriptFlags::EVAL_COMPAT,
             wrote: false,
+            resolved: Default::default(),
+            resolved_next: 0,
         }
+    }
+
+    /// [`Engine::lookup`] with a memory: the script engine hands out the
+    /// same shared buffer each time a script passes the same command name
+    /// string, so a name is recognised by its address (the `Bytes` kept
+    /// here holds the buffer alive, so the address cannot be reused for
+    /// other bytes). Subcommands are always looked up in full.
+    fn resolve(&mut self, args: &[Bytes]) -> Option<&'static Cmd> {
+        let name = args.first()?;
+        for (b, cmd) in self.resolved.iter().flatten() {
+            if b.as_ptr() == name.as_ptr() && b.len() == name.len() {
+                return Some(cmd);
+            }
+        }
+        let cmd = self.eng.lookup(args).ok()?;
+        if !cmd.full_name.contains('|') {
+            self.resolved[self.resolved_next] = Some((name.clone(), cmd));
+            self.resolved_next = (self.resolved_next + 1) % RESOLVED_SLOTS;
+        }
+        Some(cmd)
     }
 }
 
 impl Host for ScriptHost<'_> {
     fn call(&mut self, args: &[Bytes], opts: &CallOptions<'_>) -> Reply {
-        let resolved = self.eng.lookup(args).ok();
+        let resolved = self.resolve(args);
         if let Some(cmd) = resolved {
             if cmd.arity_ok(args.len()) && !cmd.is(flags::NOSCRIPT) {
                 if opts.read_only && cmd.is(flags::WRITE | flags::MAY_REPLICATE) {
