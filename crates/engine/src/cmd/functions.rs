@@ -166,11 +166,20 @@ fn stats_map(libraries: u64, functions: u64) -> Reply {
 
 /// The host of a function run: EVAL's [`ScriptHost`], marked as a
 /// function for the BUSY machinery.
+///
+/// [`RUNNING`] is only filled once the run reaches the instruction hook
+/// ([`Host::interrupt`]), which is where FUNCTION STATS can be served
+/// during a busy function: short runs never take its lock or copy the
+/// command.
 struct FunctionHost<'a> {
     inner: ScriptHost<'a>,
     /// The function's registered name and the FCALL command, for [`RUNNING`].
     name: String,
     command: &'a [Bytes],
+    /// When the run started (Unix ms).
+    start_ms: u64,
+    /// [`RUNNING`] holds this run.
+    published: bool,
 }
 
 impl Host for FunctionHost<'_> {
@@ -187,6 +196,16 @@ impl Host for FunctionHost<'_> {
     }
 
     fn interrupt(&mut self) -> Option<Reply> {
+        if !self.published {
+            if let Ok(mut g) = RUNNING.lock() {
+                *g = Some(RunningFunction {
+                    name: std::mem::take(&mut self.name),
+                    command: self.command.to_vec(),
+                    start_ms: self.start_ms,
+                });
+                self.published = true;
+            }
+        }
         self.inner.interrupt()
     }
 
@@ -201,13 +220,12 @@ impl Host for FunctionHost<'_> {
             .shared
             .script_is_function
             .store(true, Ordering::Release);
-        if let Ok(mut g) = RUNNING.lock() {
-            *g = Some(RunningFunction {
-                name: std::mem::take(&mut self.name),
-                command: self.command.to_vec(),
-                start_ms: crate::unix_ms(),
-            });
-        }
+        self.start_ms = self
+            .inner
+            .eng
+            .shared
+            .script_start_ms
+            .load(Ordering::Acquire);
         Ok(())
     }
 
@@ -218,8 +236,11 @@ impl Host for FunctionHost<'_> {
             .shared
             .script_is_function
             .store(false, Ordering::Release);
-        if let Ok(mut g) = RUNNING.lock() {
-            *g = None;
+        if self.published {
+            if let Ok(mut g) = RUNNING.lock() {
+                *g = None;
+            }
+            self.published = false;
         }
     }
 }
@@ -246,6 +267,8 @@ fn run(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
             inner: ScriptHost::new(ctx.eng, ctx.client),
             name,
             command: args,
+            start_ms: 0,
+            published: false,
         };
         fe.fcall_command(&mut host, &args[1..], read_only)
     };
