@@ -59,6 +59,8 @@ struct OutState {
 /// See [`OutTx`].
 pub struct OutQueue {
     id: ClientId,
+    /// Something is queued (read without the lock by the event loop).
+    nonempty: std::sync::atomic::AtomicBool,
     state: Mutex<OutState>,
     hub: Option<Arc<OutHub>>,
 }
@@ -79,6 +81,7 @@ impl OutQueue {
     pub fn new(id: ClientId, hub: Arc<OutHub>) -> OutTx {
         Arc::new(OutQueue {
             id,
+            nonempty: Default::default(),
             state: Mutex::new(OutState::default()),
             hub: Some(hub),
         })
@@ -88,6 +91,7 @@ impl OutQueue {
     pub fn detached(id: ClientId) -> OutTx {
         Arc::new(OutQueue {
             id,
+            nonempty: Default::default(),
             state: Mutex::new(OutState::default()),
             hub: None,
         })
@@ -100,6 +104,8 @@ impl OutQueue {
             return Err(m);
         }
         st.msgs.push_back(m);
+        self.nonempty
+            .store(true, std::sync::atomic::Ordering::Release);
         if !st.listed {
             st.listed = true;
             drop(st);
@@ -117,6 +123,8 @@ impl OutQueue {
         match st.msgs.pop_front() {
             Some(m) => Ok(m),
             None => {
+                self.nonempty
+                    .store(false, std::sync::atomic::Ordering::Release);
                 st.listed = false;
                 Err(())
             }
@@ -125,14 +133,19 @@ impl OutQueue {
 
     /// Moves every queued message into `into` (the event loop).
     pub fn drain_into(&self, into: &mut VecDeque<Out>) {
+        if !self.nonempty.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
         let mut st = lock(&self.state);
+        self.nonempty
+            .store(false, std::sync::atomic::Ordering::Release);
         st.listed = false;
         into.append(&mut st.msgs);
     }
 
     /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
-        lock(&self.state).msgs.is_empty()
+        !self.nonempty.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Marks the connection gone; later messages are dropped.
@@ -140,6 +153,8 @@ impl OutQueue {
         let mut st = lock(&self.state);
         st.closed = true;
         st.msgs.clear();
+        self.nonempty
+            .store(false, std::sync::atomic::Ordering::Release);
     }
 
     /// True once the connection is gone.
