@@ -9,7 +9,7 @@ use std::sync::Arc;
 use lunakv_engine::config::Config;
 use lunakv_engine::{log, Engine, Shared, LUNAKV_VERSION, REDIS_VERSION};
 
-/// The system allocator with a running count of the bytes in use, which
+/// jemalloc (as Redis) with a running count of the bytes in use, which
 /// is INFO's `used_memory` and what `maxmemory` is compared with.
 #[global_allocator]
 static ALLOC: lunakv_engine::evict::CountingAlloc = lunakv_engine::evict::CountingAlloc;

@@ -885,7 +885,12 @@ fn info_section(eng: &mut Engine, sec: &str, o: &mut String) {
             f!("mem_clients_normal:0");
             f!("mem_cluster_links:0");
             f!("mem_aof_buffer:0");
-            f!("mem_allocator:libc");
+            let allocator = if crate::evict::counting() {
+                crate::evict::ALLOCATOR_NAME
+            } else {
+                "libc"
+            };
+            f!("mem_allocator:{allocator}");
             f!("active_defrag_running:0");
             f!("lazyfree_pending_objects:0");
             f!("lazyfreed_objects:{}", eng.stats.lazyfreed_objects);
