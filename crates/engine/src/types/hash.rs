@@ -2,7 +2,9 @@
 //!
 //! Small hashes are kept as Redis keeps them, in a "listpack": one flat
 //! buffer of length-prefixed field and value strings in insertion order, so
-//! that a hash of ten short fields costs a couple of hundred bytes. Past
+//! that a hash of ten short fields costs a couple of hundred bytes. The
+//! buffer is a boxed slice sized exactly (each write reallocates to the new
+//! length, as Redis's `lpInsert` does), so no capacity is left unused. Past
 //! `hash-max-listpack-entries` fields, or when a field or value is longer
 //! than `hash-max-listpack-value`, it becomes a hash table (one way only).
 
@@ -11,15 +13,15 @@ use crate::dict::Dict;
 /// A hash value.
 pub enum Hash {
     /// Compact encoding: `varint(len) bytes` for field, then for value,
-    /// repeated, in insertion order.
-    Listpack(Vec<u8>),
+    /// repeated, in insertion order, in a buffer of exactly that length.
+    Listpack(Box<[u8]>),
     /// Hash table encoding.
     Table(Box<Dict<Box<[u8]>>>),
 }
 
 impl Default for Hash {
     fn default() -> Self {
-        Hash::Listpack(Vec::new())
+        Hash::Listpack(Box::default())
     }
 }
 
@@ -218,25 +220,38 @@ impl Hash {
         match self {
             Hash::Listpack(b) => {
                 if let Some((_, vs, ve)) = lp_find(b, field) {
-                    let mut enc = Vec::with_capacity(value.len() + 4);
+                    let old = ve - vs;
+                    let new = varint_len(value.len()) + value.len();
+                    if new == old {
+                        // Same length (HINCRBY, a rewrite): in place.
+                        let mut v = Vec::with_capacity(new);
+                        put_varint(&mut v, value.len());
+                        v.extend_from_slice(value);
+                        if let Some(dst) = b.get_mut(vs..ve) {
+                            dst.copy_from_slice(&v);
+                        }
+                        return false;
+                    }
+                    let mut buf = std::mem::take(b).into_vec();
+                    if new > old {
+                        buf.reserve_exact(new - old);
+                    }
+                    let mut enc = Vec::with_capacity(new);
                     put_varint(&mut enc, value.len());
                     enc.extend_from_slice(value);
-                    let old = ve - vs;
-                    if enc.len() > old {
-                        b.reserve_exact(enc.len() - old);
-                    }
-                    b.splice(vs..ve, enc);
-                    if b.capacity() > b.len() + 64 {
-                        b.shrink_to_fit();
-                    }
+                    buf.splice(vs..ve, enc);
+                    *b = buf.into_boxed_slice();
                     return false;
                 }
-                let need = field.len() + value.len() + 2 * varint_len(field.len().max(value.len()));
-                b.reserve_exact(need);
-                put_varint(b, field.len());
-                b.extend_from_slice(field);
-                put_varint(b, value.len());
-                b.extend_from_slice(value);
+                let need =
+                    varint_len(field.len()) + field.len() + varint_len(value.len()) + value.len();
+                let mut buf = std::mem::take(b).into_vec();
+                buf.reserve_exact(need);
+                put_varint(&mut buf, field.len());
+                buf.extend_from_slice(field);
+                put_varint(&mut buf, value.len());
+                buf.extend_from_slice(value);
+                *b = buf.into_boxed_slice();
                 if self.len() > lim.max_entries {
                     self.convert();
                 }
@@ -251,10 +266,9 @@ impl Hash {
         match self {
             Hash::Listpack(b) => match lp_find(b, field) {
                 Some((s, _, e)) => {
-                    b.drain(s..e);
-                    if b.capacity() > b.len() + 64 {
-                        b.shrink_to_fit();
-                    }
+                    let mut buf = std::mem::take(b).into_vec();
+                    buf.drain(s..e);
+                    *b = buf.into_boxed_slice();
                     true
                 }
                 None => false,
@@ -299,7 +313,7 @@ impl Hash {
     /// Approximate heap bytes used.
     pub fn heap_size(&self) -> usize {
         match self {
-            Hash::Listpack(b) => b.capacity(),
+            Hash::Listpack(b) => b.len(),
             Hash::Table(d) => {
                 d.buckets() * 8 + d.iter().map(|(k, v)| 40 + k.len() + v.len()).sum::<usize>()
             }
@@ -356,6 +370,13 @@ mod tests {
         assert!(h.set(b"b", b"2", LIM));
         assert!(!h.set(b"a", b"longer value", LIM));
         assert_eq!(h.get(b"a"), Some(&b"longer value"[..]));
+        assert!(!h.set(b"b", b"3", LIM));
+        assert!(!h.set(b"a", b"short", LIM));
+        assert_eq!(h.get(b"a"), Some(&b"short"[..]));
+        assert_eq!(h.get(b"b"), Some(&b"3"[..]));
+        assert_eq!(h.heap_size(), 2 + 1 + 5 + 2 + 1 + 1);
+        assert!(!h.set(b"a", b"longer value", LIM));
+        assert!(!h.set(b"b", b"2", LIM));
         assert_eq!(h.len(), 2);
         let order: Vec<_> = h.iter().map(|(k, _)| k.to_vec()).collect();
         assert_eq!(order, vec![b"a".to_vec(), b"b".to_vec()]);
@@ -392,7 +413,8 @@ mod tests {
                 LIM,
             );
         }
-        assert!(h.heap_size() < 260, "{}", h.heap_size());
-        assert_eq!(std::mem::size_of::<Hash>(), 24);
+        // 10 x (1 + 10 + 1 + 10) bytes, nothing more.
+        assert_eq!(h.heap_size(), 220);
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! As in Redis 7.0, a set of integers is an "intset" (a sorted array of
 //! 64-bit integers) up to `set-max-intset-entries` members; any other set,
-//! or a bigger one, is a hash table. Conversion is one way.
+//! or a bigger one, is a hash table. Conversion is one way. The intset's
+//! vector is kept at exactly its length, as Redis's `intsetResize` does.
 
 use bytes::Bytes;
 
@@ -134,6 +135,9 @@ impl Set {
                     return match v.binary_search(&i) {
                         Ok(_) => false,
                         Err(pos) => {
+                            // Exact sizing, as Redis's intsetResize: the
+                            // allocator's size classes amortize the growth.
+                            v.reserve_exact(1);
                             v.insert(pos, i);
                             if v.len() > max_intset.min(1 << 30) {
                                 self.convert();
@@ -165,6 +169,7 @@ impl Set {
             Set::Intset(v) => match as_int(m).map(|i| v.binary_search(&i)) {
                 Some(Ok(pos)) => {
                     v.remove(pos);
+                    v.shrink_to_fit();
                     true
                 }
                 _ => false,

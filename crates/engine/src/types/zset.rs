@@ -1,8 +1,11 @@
 //! The `zset` value type: members ordered by (score, member).
 //!
 //! Small sorted sets (Redis's `listpack` encoding) live in one byte buffer
-//! of `[score: f64 LE][len: varint][member bytes]` entries kept in order, so
-//! ten members of ten bytes cost about 200 bytes of heap. Past
+//! sized exactly: a 4-byte member count, then `[score][len: varint][member
+//! bytes]` entries kept in order, where an integral score (the common
+//! case: timestamps, counters) is a zigzag varint of one to eight bytes and
+//! any other score a tag byte and the f64, so ten members of ten bytes
+//! cost about 150 bytes of heap. Past
 //! `zset-max-listpack-entries` / `zset-max-listpack-value` they become a
 //! [`Big`] (`skiplist` encoding): a member → score [`Dict`] (for lookups and
 //! ZSCAN cursors) plus the ordered members in sorted chunks of at most
@@ -41,14 +44,22 @@ impl Default for ZSet {
     }
 }
 
-/// The compact encoding: ordered entries in one buffer.
+/// The compact encoding: ordered entries in one buffer of exactly their
+/// size, the member count in its first [`HDR`] bytes (no allocation at
+/// all while empty).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pack {
-    buf: Vec<u8>,
-    n: u32,
+    buf: Box<[u8]>,
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: usize) {
+/// Bytes of the member count at the front of a non-empty [`Pack`].
+const HDR: usize = 4;
+
+/// Largest magnitude below which an integral score is stored as an integer
+/// (2^53: every such integer is exact as an f64).
+const INT_SCORE_MAX: f64 = 9_007_199_254_740_992.0;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let b = (v & 0x7f) as u8;
         v >>= 7;
@@ -60,7 +71,7 @@ fn put_varint(out: &mut Vec<u8>, mut v: usize) {
     }
 }
 
-fn varint_len(mut v: usize) -> usize {
+fn varint_len(mut v: u64) -> usize {
     let mut n = 1;
     while v >= 0x80 {
         v >>= 7;
@@ -69,35 +80,85 @@ fn varint_len(mut v: usize) -> usize {
     n
 }
 
-/// Iterator over a [`Pack`]: (offset of entry, score, member).
+/// Reads a varint at `p`: (value, next position).
+#[inline]
+fn get_varint(buf: &[u8], mut p: usize) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *buf.get(p)?;
+        p += 1;
+        v |= u64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+        shift += 7;
+        if b & 0x80 == 0 {
+            return Some((v, p));
+        }
+    }
+}
+
+/// The encoded score's tag: an even varint is `zigzag(i) << 1` for an
+/// integral score `i`; `FLOAT_TAG` is followed by the f64 (LE).
+const FLOAT_TAG: u8 = 1;
+
+/// The varint an integral score is stored as, if it is one.
+#[inline]
+fn int_score(s: f64) -> Option<u64> {
+    if s.fract() == 0.0 && s.abs() < INT_SCORE_MAX {
+        let i = s as i64;
+        Some((((i << 1) ^ (i >> 63)) as u64) << 1)
+    } else {
+        None
+    }
+}
+
+fn put_score(out: &mut Vec<u8>, s: f64) {
+    match int_score(s) {
+        Some(v) => put_varint(out, v),
+        None => {
+            out.push(FLOAT_TAG);
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+    }
+}
+
+fn score_len(s: f64) -> usize {
+    int_score(s).map_or(9, varint_len)
+}
+
+/// Reads a score at `p`: (score, next position).
+#[inline]
+fn get_score(buf: &[u8], p: usize) -> Option<(f64, usize)> {
+    let (v, p) = get_varint(buf, p)?;
+    if v & 1 == 0 {
+        let z = v >> 1;
+        let i = ((z >> 1) as i64) ^ -((z & 1) as i64);
+        Some((i as f64, p))
+    } else {
+        let sb = buf.get(p..p + 8)?;
+        let mut arr = [0u8; 8];
+        arr.copy_from_slice(sb);
+        Some((f64::from_le_bytes(arr), p + 8))
+    }
+}
+
+/// Iterator over a [`Pack`]: (offset of entry, offset past it, score,
+/// member).
 struct PackIter<'a> {
     buf: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Iterator for PackIter<'a> {
-    type Item = (usize, f64, &'a [u8]);
+    type Item = (usize, usize, f64, &'a [u8]);
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let start = self.pos;
-        let sb = self.buf.get(start..start + 8)?;
-        let mut arr = [0u8; 8];
-        arr.copy_from_slice(sb);
-        let score = f64::from_le_bytes(arr);
-        let mut p = start + 8;
-        let mut len = 0usize;
-        let mut shift = 0;
-        loop {
-            let b = *self.buf.get(p)?;
-            p += 1;
-            len |= ((b & 0x7f) as usize) << shift;
-            shift += 7;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        let m = self.buf.get(p..p + len)?;
-        self.pos = p + len;
-        Some((start, score, m))
+        let (score, p) = get_score(self.buf, start)?;
+        let (len, p) = get_varint(self.buf, p)?;
+        let end = p.checked_add(usize::try_from(len).ok()?)?;
+        let m = self.buf.get(p..end)?;
+        self.pos = end;
+        Some((start, end, score, m))
     }
 }
 
@@ -105,44 +166,90 @@ impl Pack {
     fn iter(&self) -> PackIter<'_> {
         PackIter {
             buf: &self.buf,
-            pos: 0,
+            pos: HDR,
         }
     }
 
-    fn entry_len(m: &[u8]) -> usize {
-        8 + varint_len(m.len()) + m.len()
+    /// Number of members (the header).
+    fn len(&self) -> usize {
+        self.buf
+            .first_chunk::<HDR>()
+            .map_or(0, |h| u32::from_le_bytes(*h) as usize)
     }
 
-    fn find(&self, m: &[u8]) -> Option<(usize, f64)> {
+    /// Replaces the buffer with `v`, whose first [`HDR`] bytes become the
+    /// count `n` (or nothing at all when `n` is 0).
+    fn store(&mut self, mut v: Vec<u8>, n: usize) {
+        if n == 0 {
+            self.buf = Box::default();
+            return;
+        }
+        if let Some(h) = v.first_chunk_mut::<HDR>() {
+            *h = (n as u32).to_le_bytes();
+        }
+        self.buf = v.into_boxed_slice();
+    }
+
+    /// The buffer as a vector, with a header if it had none.
+    fn take_vec(&mut self) -> Vec<u8> {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        if v.is_empty() {
+            v.extend_from_slice(&[0; HDR]);
+        }
+        v
+    }
+
+    /// Builds a pack from entries already in order.
+    fn from_sorted<'a>(entries: impl Iterator<Item = (f64, &'a [u8])> + Clone) -> Pack {
+        let total: usize = entries
+            .clone()
+            .map(|(s, m)| score_len(s) + varint_len(m.len() as u64) + m.len())
+            .sum();
+        let mut v = Vec::with_capacity(HDR + total);
+        v.extend_from_slice(&[0; HDR]);
+        let mut n = 0;
+        for (s, m) in entries {
+            put_score(&mut v, s);
+            put_varint(&mut v, m.len() as u64);
+            v.extend_from_slice(m);
+            n += 1;
+        }
+        let mut p = Pack::default();
+        p.store(v, n);
+        p
+    }
+
+    fn find(&self, m: &[u8]) -> Option<(usize, usize, f64)> {
         self.iter()
-            .find(|(_, _, x)| *x == m)
-            .map(|(o, s, _)| (o, s))
+            .find(|(_, _, _, x)| *x == m)
+            .map(|(o, e, s, _)| (o, e, s))
     }
 
     fn insert_new(&mut self, m: &[u8], score: f64) {
         // The listpack stores scores as text, where -0 reads back as 0.
         let score = if score == 0.0 { 0.0 } else { score };
+        let n = self.len();
         let pos = self
             .iter()
-            .find(|(_, s, x)| cmp_entry(*s, x, score, m) == Ordering::Greater)
-            .map(|(o, _, _)| o)
-            .unwrap_or(self.buf.len());
-        let mut e = Vec::with_capacity(Self::entry_len(m));
-        e.extend_from_slice(&score.to_le_bytes());
-        put_varint(&mut e, m.len());
+            .find(|(_, _, s, x)| cmp_entry(*s, x, score, m) == Ordering::Greater)
+            .map(|(o, _, _, _)| o);
+        let mut e = Vec::with_capacity(score_len(score) + varint_len(m.len() as u64) + m.len());
+        put_score(&mut e, score);
+        put_varint(&mut e, m.len() as u64);
         e.extend_from_slice(m);
-        self.buf.reserve_exact(e.len());
-        self.buf.splice(pos..pos, e);
-        self.n += 1;
+        let mut v = self.take_vec();
+        v.reserve_exact(e.len());
+        let pos = pos.unwrap_or(v.len());
+        v.splice(pos..pos, e);
+        self.store(v, n + 1);
     }
 
     fn remove(&mut self, m: &[u8]) -> Option<f64> {
-        let (off, s) = self.find(m)?;
-        self.buf.drain(off..off + Self::entry_len(m));
-        self.n -= 1;
-        if self.buf.capacity() > self.buf.len() * 2 + 64 {
-            self.buf.shrink_to_fit();
-        }
+        let (off, end, s) = self.find(m)?;
+        let n = self.len();
+        let mut v = self.take_vec();
+        v.drain(off..end);
+        self.store(v, n - 1);
         Some(s)
     }
 }
@@ -267,7 +374,7 @@ impl ZSet {
     /// Number of members.
     pub fn len(&self) -> usize {
         match self {
-            ZSet::Pack(p) => p.n as usize,
+            ZSet::Pack(p) => p.len(),
             ZSet::Big(b) => b.len,
         }
     }
@@ -280,7 +387,7 @@ impl ZSet {
     /// The score of `m`.
     pub fn score(&self, m: &[u8]) -> Option<f64> {
         match self {
-            ZSet::Pack(p) => p.find(m).map(|(_, s)| s),
+            ZSet::Pack(p) => p.find(m).map(|(_, _, s)| s),
             ZSet::Big(b) => b.dict.get(m).copied(),
         }
     }
@@ -289,7 +396,7 @@ impl ZSet {
     pub fn convert_to_big(&mut self) {
         if let ZSet::Pack(p) = self {
             let mut b = Big::new();
-            for (_, s, m) in p.iter() {
+            for (_, _, s, m) in p.iter() {
                 b.insert_new(m, s);
             }
             *self = ZSet::Big(Box::new(b));
@@ -300,20 +407,7 @@ impl ZSet {
     /// values that fit, as Redis's `zsetConvertToListpackIfNeeded`).
     pub fn convert_to_pack(&mut self) {
         if let ZSet::Big(b) = self {
-            let mut p = Pack::default();
-            let total: usize = b
-                .chunks
-                .iter()
-                .flatten()
-                .map(|(_, m)| Pack::entry_len(m))
-                .sum();
-            p.buf.reserve_exact(total);
-            for (s, m) in b.chunks.iter().flatten() {
-                p.buf.extend_from_slice(&s.to_le_bytes());
-                put_varint(&mut p.buf, m.len());
-                p.buf.extend_from_slice(m);
-                p.n += 1;
-            }
+            let p = Pack::from_sorted(b.chunks.iter().flatten().map(|(s, m)| (*s, &m[..])));
             *self = ZSet::Pack(p);
         }
     }
@@ -322,7 +416,7 @@ impl ZSet {
     /// first when the compact one would exceed the limits.
     pub fn insert_new(&mut self, m: &[u8], score: f64, max_entries: usize, max_value: usize) {
         if let ZSet::Pack(p) = self {
-            if p.n as usize + 1 > max_entries || m.len() > max_value {
+            if p.len() + 1 > max_entries || m.len() > max_value {
                 self.convert_to_big();
             }
         }
@@ -358,7 +452,7 @@ impl ZSet {
     /// `pred` must be true for a prefix and false afterwards.
     pub fn partition_point(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
-            ZSet::Pack(p) => p.iter().take_while(|(_, s, m)| pred(*s, m)).count(),
+            ZSet::Pack(p) => p.iter().take_while(|(_, _, s, m)| pred(*s, m)).count(),
             ZSet::Big(b) => {
                 let c = b
                     .chunks
@@ -386,7 +480,7 @@ impl ZSet {
         }
         match self {
             ZSet::Pack(p) => {
-                for (_, s, m) in p.iter().skip(start).take(end - start) {
+                for (_, _, s, m) in p.iter().skip(start).take(end - start) {
                     if !f(m, s) {
                         return;
                     }
@@ -478,7 +572,7 @@ impl ZSet {
             ZSet::Pack(p) => {
                 let mut from = None;
                 let mut to = p.buf.len();
-                for (i, (o, _, _)) in p.iter().enumerate() {
+                for (i, (o, _, _, _)) in p.iter().enumerate() {
                     if i == start {
                         from = Some(o);
                     }
@@ -488,8 +582,10 @@ impl ZSet {
                     }
                 }
                 if let Some(f) = from {
-                    p.buf.drain(f..to);
-                    p.n -= (end - start) as u32;
+                    let n = p.len();
+                    let mut v = p.take_vec();
+                    v.drain(f..to);
+                    p.store(v, n - (end - start));
                 }
                 end - start
             }
@@ -506,7 +602,7 @@ impl ZSet {
     /// Iterates over all entries in order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
         match self {
-            ZSet::Pack(p) => Box::new(p.iter().map(|(_, s, m)| (m, s))),
+            ZSet::Pack(p) => Box::new(p.iter().map(|(_, _, s, m)| (m, s))),
             ZSet::Big(b) => Box::new(b.chunks.iter().flatten().map(|(s, m)| (&m[..], *s))),
         }
     }
@@ -521,7 +617,7 @@ impl ZSet {
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match self {
             ZSet::Pack(p) => {
-                for (_, s, m) in p.iter() {
+                for (_, _, s, m) in p.iter() {
                     f(m, s);
                 }
                 0
@@ -534,7 +630,7 @@ impl ZSet {
     pub fn random(&self, mut rnd: impl FnMut() -> usize) -> Option<(Vec<u8>, f64)> {
         match self {
             ZSet::Pack(p) => {
-                let n = p.n as usize;
+                let n = p.len();
                 if n == 0 {
                     return None;
                 }
@@ -547,7 +643,7 @@ impl ZSet {
     /// Approximate heap bytes used.
     pub fn heap_size(&self) -> usize {
         match self {
-            ZSet::Pack(p) => p.buf.capacity(),
+            ZSet::Pack(p) => p.buf.len(),
             ZSet::Big(b) => {
                 b.chunks
                     .iter()
@@ -620,6 +716,53 @@ mod tests {
             z.insert_new(format!("member:{i:03}").as_bytes(), i as f64, 128, 64);
         }
         assert_eq!(z.encoding(), "listpack");
-        assert!(z.heap_size() < 250, "{}", z.heap_size());
+        // Header, then 10 x (1 score byte + 1 + 10).
+        assert_eq!(z.heap_size(), 4 + 120);
+        assert_eq!(std::mem::size_of::<ZSet>(), 16);
+    }
+
+    #[test]
+    fn pack_scores_round_trip() {
+        let scores = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            63.0,
+            64.0,
+            -64.0,
+            -65.0,
+            1.5,
+            -2.25,
+            1e300,
+            -1e-300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            9_007_199_254_740_991.0,
+            -9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            -9_007_199_254_740_992.0,
+            1_700_000_000_123.0,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+        ];
+        let mut z = ZSet::default();
+        for (i, &s) in scores.iter().enumerate() {
+            z.insert_new(format!("m{i}").as_bytes(), s, 128, 64);
+        }
+        assert_eq!(z.len(), scores.len());
+        for (i, &s) in scores.iter().enumerate() {
+            let got = z.score(format!("m{i}").as_bytes());
+            // -0 is stored as 0, as in Redis's listpack.
+            let want = if s == 0.0 { 0.0 } else { s };
+            assert_eq!(got.map(f64::to_bits), Some(want.to_bits()), "{s}");
+        }
+        check(&z);
+        for i in 0..scores.len() {
+            assert!(z.remove(format!("m{i}").as_bytes()).is_some());
+        }
+        assert!(z.is_empty());
+        assert_eq!(z.heap_size(), 0);
     }
 }
