@@ -254,7 +254,20 @@ impl Net {
         }
         self.tick = Instant::now();
         for ev in self.events.iter() {
-            ready.push_back((ev.token().0, ev.is_read_closed() || ev.is_error()));
+            let closed = ev.is_read_closed() || ev.is_error();
+            let t = ev.token().0;
+            if !closed && !ev.is_readable() && t < LISTENER0 {
+                // Writable only: worth a look only with output waiting
+                // (saves a read that would find nothing).
+                let waiting = self
+                    .conns
+                    .get(&(t as ClientId))
+                    .is_some_and(|c| c.wpos < c.wbuf.len() || c.closing);
+                if !waiting {
+                    continue;
+                }
+            }
+            ready.push_back((t, closed));
         }
         for id in self.again.drain(..) {
             ready.push_back((id as usize, false));
