@@ -41,8 +41,13 @@ use crate::{log, Engine, Shared};
 const WAKER: Token = Token(usize::MAX);
 /// Listener `i` has token `LISTENER0 + i`; client `id` has token `id`.
 const LISTENER0: usize = usize::MAX - 1024;
-/// Bytes read from one connection per event before the others get a turn.
-const READ_BUDGET: usize = 256 * 1024;
+/// Bytes read from one connection per turn before the others get theirs
+/// (Redis reads 16 KB, PROTO_IOBUF_LEN, per event): a client loading
+/// millions of keys through a pipe runs a few hundred commands per turn,
+/// so a PING from another client waits well under a millisecond. A bulk
+/// argument being received may be read whole (it runs nothing until it is
+/// complete).
+const READ_BUDGET: usize = 16 * 1024;
 /// Most requests run as one batch.
 const MAX_BATCH: usize = 4096;
 
@@ -103,7 +108,7 @@ impl Conn {
 
     /// Reads what the kernel has, up to the budget. `Ok(true)` when the
     /// budget ran out with data possibly left; `Err` when the peer is gone.
-    fn read_some(&mut self, shared: &Shared, now: Instant) -> Result<bool, ()> {
+    fn read_some(&mut self, shared: &Shared, now: Instant, budget: usize) -> Result<bool, ()> {
         let mut total = 0;
         loop {
             if self.rbuf.capacity() - self.rbuf.len() < 4096 {
@@ -151,7 +156,7 @@ impl Conn {
                 .net_input_bytes
                 .fetch_add(n as u64, Ordering::Relaxed);
             self.last_active = now;
-            if total >= READ_BUDGET {
+            if total >= budget {
                 return Ok(true);
             }
         }
@@ -269,6 +274,12 @@ impl Net {
             }
             ready.push_back((t, closed));
         }
+        // A connection may have asked for another look more than once this
+        // turn (read budget spent, batch full, batch finished): once is
+        // enough, or a busy client would be handled ever more often per
+        // turn and starve the others.
+        self.again.sort_unstable();
+        self.again.dedup();
         for id in self.again.drain(..) {
             ready.push_back((id as usize, false));
         }
@@ -353,7 +364,8 @@ impl Net {
         if c.closing {
             return Ok(());
         }
-        let more = c.read_some(shared, self.tick)?;
+        let budget = READ_BUDGET.max(c.parser.wanted(c.rbuf.len()).unwrap_or(0));
+        let more = c.read_some(shared, self.tick, budget)?;
         let limit = shared.query_buf_limit.load(Ordering::Relaxed) as usize;
         if c.rbuf.len() > limit {
             log::warning(&format!(
