@@ -211,9 +211,7 @@ impl Engine {
         }
         self.process_expired_logs();
         if c.close_after_reply {
-            c.flush();
-            c.send(Out::Close);
-            self.free_client(&mut c);
+            self.close_client(&mut c);
             return;
         }
         if c.blocked.is_some() {
@@ -222,6 +220,14 @@ impl Engine {
             self.end_batch(&mut c);
         }
         self.clients.insert(c.id, c);
+    }
+
+    /// Sends a client's last replies, then closes its connection (QUIT,
+    /// CLIENT KILL of itself, a reply-then-close error) and forgets it.
+    pub(crate) fn close_client(&mut self, c: &mut Client) {
+        c.flush();
+        c.send(Out::Close);
+        self.free_client(c);
     }
 
     /// Serves clients blocked on keys signalled ready, in order, until no

@@ -22,7 +22,7 @@ use lunakv_protocol::Reply;
 
 use lunakv_protocol::Request;
 
-use crate::client::{Client, ClientId, Msg, Out};
+use crate::client::{Client, ClientId, Msg};
 use crate::command::{flags, Cmd};
 use crate::{Caller, Engine};
 
@@ -81,13 +81,10 @@ impl Engine {
             }
         }
         if c.close_after_reply {
-            c.flush();
-            c.send(Out::Close);
-            self.free_client(&mut c);
+            self.close_client(&mut c);
             return;
         }
-        let data = std::mem::take(&mut c.outbuf);
-        c.send(Out::Batch(data));
+        self.end_batch(&mut c);
         self.clients.insert(id, c);
     }
 

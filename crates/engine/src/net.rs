@@ -350,7 +350,6 @@ impl Net {
     fn drop_conn(&mut self, id: ClientId, shared: &Shared) {
         if let Some(mut c) = self.conns.remove(&id) {
             let _ = self.poll.registry().deregister(&mut c.stream);
-            let _ = c.stream.shutdown(std::net::Shutdown::Write);
             c.out.close();
             shared.connected.fetch_sub(1, Ordering::Relaxed);
         }
@@ -497,27 +496,14 @@ impl Engine {
             if let Some(d) = self.next_block_deadline() {
                 wait = wait.min(Duration::from_millis(d.saturating_sub(crate::unix_ms())));
             }
-            let Some(mut net) = self.net.take() else {
+            let Some(net) = self.net.as_mut() else {
                 break;
             };
-            if !net.again.is_empty() {
-                wait = Duration::ZERO;
-            }
-            if !net.pending.is_empty() {
+            if !net.again.is_empty() || !net.pending.is_empty() {
                 wait = Duration::ZERO;
             }
             net.poll_pending(Some(wait));
-            self.net = Some(net);
-            while let Some((t, closed)) = self.net.as_mut().and_then(|n| n.pending.pop_front()) {
-                if t == WAKER.0 {
-                    continue;
-                }
-                if t >= LISTENER0 {
-                    self.accept_on(t - LISTENER0);
-                } else {
-                    self.conn_event(t as ClientId, closed);
-                }
-            }
+            self.handle_pending();
             for _ in 0..1024 {
                 match rx.try_recv() {
                     Ok(m) => self.handle(m),
@@ -552,6 +538,21 @@ impl Engine {
         self.exit_code
     }
 
+    /// Handles the polled events one at a time (see `Net::pending`): the
+    /// main loop and a busy script's hook both come here.
+    fn handle_pending(&mut self) {
+        while let Some((t, closed)) = self.net.as_mut().and_then(|n| n.pending.pop_front()) {
+            if t == WAKER.0 {
+                continue;
+            }
+            if t >= LISTENER0 {
+                self.accept_on(t - LISTENER0);
+            } else {
+                self.conn_event(t as ClientId, closed);
+            }
+        }
+    }
+
     fn accept_on(&mut self, i: usize) {
         let Some(net) = self.net.as_mut() else {
             return;
@@ -572,11 +573,10 @@ impl Engine {
     /// answered (Redis answers what one read got, then frees the client on
     /// the next read), then the client is freed, even if it is blocked.
     fn conn_event(&mut self, id: ClientId, closed: bool) {
-        let shared = self.shared.clone();
-        let Some(net) = self.net.as_mut() else {
+        let (Some(net), shared) = (self.net.as_mut(), &self.shared) else {
             return;
         };
-        if net.read_conn(id, &shared).is_err() || net.flush(id, &shared) == Flushed::Gone {
+        if net.read_conn(id, shared).is_err() || net.flush(id, shared) == Flushed::Gone {
             self.conn_gone(id);
             return;
         }
@@ -586,25 +586,29 @@ impl Engine {
         }
     }
 
-    /// Runs the complete requests an idle connection has buffered.
+    /// Runs the complete requests an idle connection has buffered (as
+    /// Redis's `processCommand` does during a busy script when one runs).
     fn process_input(&mut self, id: ClientId) {
-        let shared = self.shared.clone();
         let mut cmds = Vec::new();
-        let Some(net) = self.net.as_mut() else {
+        let (Some(net), shared) = (self.net.as_mut(), &self.shared) else {
             return;
         };
-        if net.parse(id, &shared, &mut cmds).is_err() {
+        if net.parse(id, shared, &mut cmds).is_err() {
             self.conn_gone(id);
             return;
         }
         if cmds.is_empty() {
             return;
         }
-        self.run_batch(id, cmds);
-        let Some(net) = self.net.as_mut() else {
+        if self.busy.is_active() {
+            self.serve_busy_batch(id, cmds);
+        } else {
+            self.run_batch(id, cmds);
+        }
+        let (Some(net), shared) = (self.net.as_mut(), &self.shared) else {
             return;
         };
-        if net.flush(id, &shared) == Flushed::Gone {
+        if net.flush(id, shared) == Flushed::Gone {
             self.conn_gone(id);
         }
     }
@@ -661,15 +665,14 @@ impl Engine {
 
     /// Writes the output queued for any connection since the last turn.
     pub(crate) fn flush_dirty(&mut self) {
-        let shared = self.shared.clone();
-        let Some(net) = self.net.as_mut() else {
+        let (Some(net), shared) = (self.net.as_mut(), &self.shared) else {
             return;
         };
         let mut dirty = std::mem::take(&mut net.scratch_dirty);
         net.hub.take_dirty(&mut dirty);
         let mut gone = Vec::new();
         for &id in &dirty {
-            if net.flush(id, &shared) == Flushed::Gone {
+            if net.flush(id, shared) == Flushed::Gone {
                 gone.push(id);
             }
         }
@@ -683,9 +686,8 @@ impl Engine {
     /// A connection closed: forget its socket, then its client (later, if
     /// a script is running).
     fn conn_gone(&mut self, id: ClientId) {
-        let shared = self.shared.clone();
         if let Some(net) = self.net.as_mut() {
-            net.drop_conn(id, &shared);
+            net.drop_conn(id, &self.shared);
         }
         if self.busy.is_active() {
             self.busy.deferred.push_back(Msg::Disconnect { id });
@@ -725,49 +727,14 @@ impl Engine {
     }
 
     /// Serves other connections without blocking while a script is busy:
-    /// accepts, reads, and answers each complete request with `serve`.
+    /// accepts, reads, and answers each complete request (see
+    /// `Engine::serve_busy_batch`).
     pub(crate) fn poll_while_busy(&mut self) {
-        let shared = self.shared.clone();
-        let Some(mut net) = self.net.take() else {
+        let Some(net) = self.net.as_mut() else {
             return;
         };
         net.poll_pending(Some(Duration::ZERO));
-        self.net = Some(net);
-        while let Some((t, closed)) = self.net.as_mut().and_then(|n| n.pending.pop_front()) {
-            if t == WAKER.0 {
-                continue;
-            }
-            if t >= LISTENER0 {
-                self.accept_on(t - LISTENER0);
-                continue;
-            }
-            let id = t as ClientId;
-            let Some(net) = self.net.as_mut() else {
-                return;
-            };
-            if net.read_conn(id, &shared).is_err() || net.flush(id, &shared) == Flushed::Gone {
-                self.conn_gone(id);
-                continue;
-            }
-            let mut cmds = Vec::new();
-            if net.parse(id, &shared, &mut cmds).is_err() {
-                self.conn_gone(id);
-                continue;
-            }
-            if cmds.is_empty() {
-                if closed {
-                    self.conn_gone(id);
-                }
-                continue;
-            }
-            self.serve_busy_batch(id, cmds);
-            let Some(net) = self.net.as_mut() else {
-                return;
-            };
-            if net.flush(id, &shared) == Flushed::Gone || closed {
-                self.conn_gone(id);
-            }
-        }
+        self.handle_pending();
         self.flush_dirty();
     }
 }
