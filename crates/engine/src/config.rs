@@ -628,14 +628,18 @@ fn fmt_percentile(f: f64) -> String {
 #[derive(Debug, Clone)]
 pub struct Config {
     values: Vec<String>,
-    index: HashMap<&'static str, usize>,
+    /// Each value parsed as an integer (0 when it is not one), kept beside
+    /// the text so that hot paths (ZADD reads zset-max-listpack-entries,
+    /// HSET hash-max-listpack-value) do not parse a string per command.
+    ints: Vec<i64>,
+    index: HashMap<&'static str, usize, foldhash::fast::FixedState>,
     /// Path of the config file given at start-up, if any.
     pub config_file: Option<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        let mut index = HashMap::new();
+        let mut index = HashMap::with_hasher(foldhash::fast::FixedState::default());
         let mut values = Vec::new();
         for (i, prm) in PARAMS.iter().enumerate() {
             index.entry(prm.name).or_insert(i);
@@ -644,12 +648,19 @@ impl Default for Config {
             }
             values.push(prm.default.to_string());
         }
+        let ints = values.iter().map(|v| int_of(v)).collect();
         Config {
             values,
+            ints,
             index,
             config_file: None,
         }
     }
+}
+
+/// A canonical value as an integer, as `get_i64` reads it (0 if not one).
+fn int_of(v: &str) -> i64 {
+    v.parse().unwrap_or(0)
 }
 
 impl Config {
@@ -876,6 +887,7 @@ impl Config {
             format!("Unknown option or number of arguments for CONFIG SET - '{name}'")
         })?;
         let v = Self::canonical_with(prm, value, &self.values[i])?;
+        self.ints[i] = int_of(&v);
         self.values[i] = v;
         Ok(())
     }
@@ -887,7 +899,7 @@ impl Config {
 
     /// A parameter as an integer (0 if missing or not a number).
     pub fn get_i64(&self, name: &str) -> i64 {
-        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+        self.find(name).map_or(0, |(i, _)| self.ints[i])
     }
 
     /// A yes/no parameter.
@@ -1092,6 +1104,23 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_reads_follow_every_set_and_alias() {
+        let mut c = Config::default();
+        assert_eq!(c.get_i64("zset-max-listpack-entries"), 128);
+        assert_eq!(c.get_i64("zset-max-ziplist-entries"), 128);
+        c.set("zset-max-ziplist-entries", "7").unwrap();
+        assert_eq!(c.get_i64("zset-max-listpack-entries"), 7);
+        assert_eq!(c.get_i64("ZSET-MAX-LISTPACK-ENTRIES"), 7);
+        assert!(c.set("zset-max-listpack-entries", "x").is_err());
+        assert_eq!(c.get_i64("zset-max-listpack-entries"), 7);
+        // Every parameter: the cached integer is the text's value.
+        for (prm, v) in c.all() {
+            assert_eq!(c.get_i64(prm.name), v.parse::<i64>().unwrap_or(0), "{}", prm.name);
+        }
+        assert_eq!(c.get_i64("no-such-parameter"), 0);
+    }
 
     #[test]
     fn defaults_and_parsing() {

@@ -161,18 +161,24 @@ pub struct CmdStat {
 
 /// Current Unix time in milliseconds.
 pub fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    unix_us() / 1000
 }
 
-/// Current Unix time in microseconds.
+/// Current Unix time in microseconds: one `clock_gettime(CLOCK_REALTIME)`
+/// (a vDSO call, no system call), as Redis's `ustime()`. Every command reads
+/// it twice (start and end, for INFO commandstats and the slow log), so it
+/// skips `SystemTime`'s checked `Duration` arithmetic.
 pub fn unix_us() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_REALTIME always
+    // exists, so the call cannot fail (on failure `ts` stays 0).
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    (ts.tv_sec.max(0) as u64)
+        .wrapping_mul(1_000_000)
+        .wrapping_add(ts.tv_nsec.max(0) as u64 / 1000)
 }
 
 /// The engine: all data and all per-client state, owned by one thread.
@@ -375,7 +381,6 @@ impl Engine {
         };
         let mut rest = cmds.into_iter();
         for args in rest.by_ref() {
-            self.now_ms = unix_ms();
             let reply = self.execute(&mut c, &args, Caller::Client);
             if c.blocked.is_some() {
                 break;
@@ -588,7 +593,14 @@ impl Engine {
         args: &[Bytes],
         caller: Caller,
     ) -> Reply {
-        let start = Instant::now();
+        // One clock read gives the command's start for its duration and,
+        // for a top-level command, the time it sees (Redis's `call()`:
+        // `updateCachedTimeWithUs` with the same `ustime()`); commands run
+        // from a script or MULTI keep their caller's frozen time.
+        let start = unix_us();
+        if self.depth == 0 {
+            self.now_ms = start / 1000;
+        }
         let prop = if self.repl.active {
             Some(repl::before_call(self))
         } else {
@@ -623,7 +635,7 @@ impl Engine {
         if !self.repl.monitors.is_empty() && repl::monitored(cmd) {
             repl::feed_monitors(self, c, cmd, args, caller);
         }
-        let us = start.elapsed().as_micros() as u64;
+        let us = unix_us().saturating_sub(start);
         let st = &mut self.cmdstats[cmd.id];
         st.usec += us;
         if c.blocked.is_some() {

@@ -48,23 +48,32 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     if s.is_empty() || s.len() > 5000 {
         return None;
     }
+    if let Some(v) = small_integer_f64(s) {
+        return Some(v);
+    }
     if s[0].is_ascii_whitespace() || s[s.len() - 1].is_ascii_whitespace() {
         return None;
     }
     let st = std::str::from_utf8(s).ok()?;
-    let lower = st.to_ascii_lowercase();
-    match lower.as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => return Some(f64::INFINITY),
-        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
-        _ => {}
+    for (word, v) in [
+        ("inf", f64::INFINITY),
+        ("+inf", f64::INFINITY),
+        ("infinity", f64::INFINITY),
+        ("+infinity", f64::INFINITY),
+        ("-inf", f64::NEG_INFINITY),
+        ("-infinity", f64::NEG_INFINITY),
+    ] {
+        if st.eq_ignore_ascii_case(word) {
+            return Some(v);
+        }
     }
-    if lower.contains("nan") || lower.contains("inf") {
+    if contains_ic(s, b"nan") || contains_ic(s, b"inf") {
         return None;
     }
     // strtod also takes hex floats; Rust's parser does not. They are rare
     // enough in practice to accept only the decimal forms.
-    let v: f64 = if let Some(hex) = lower.strip_prefix("0x") {
-        u64::from_str_radix(hex, 16).ok()? as f64
+    let v: f64 = if s.len() > 2 && s[0] == b'0' && (s[1] | 0x20) == b'x' {
+        u64::from_str_radix(&st[2..], 16).ok()? as f64
     } else {
         st.parse().ok()?
     };
@@ -73,6 +82,36 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     } else {
         Some(v)
     }
+}
+
+/// The value of an optionally signed decimal integer of at most 15 digits
+/// (exactly representable, so the same double strtod gives), without the
+/// general float parser: scores and ranges in sorted-set commands are
+/// usually such integers (timestamps, counters). `None` for anything else.
+fn small_integer_f64(s: &[u8]) -> Option<f64> {
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    let f = v as f64;
+    Some(if neg { -f } else { f })
+}
+
+/// True if `needle` (lower-case ASCII) occurs in `hay`, ignoring case.
+fn contains_ic(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Formats `d` like C's `printf("%.<prec>g", d)`.
@@ -208,6 +247,31 @@ mod tests {
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));
         assert_eq!(parse_f64(b"abc"), None);
+        assert_eq!(parse_f64(b"0x1F"), Some(31.0));
+        assert_eq!(parse_f64(b"-InFiNiTy"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"1nan"), None);
+        assert_eq!(parse_f64(b"-"), None);
+        assert_eq!(parse_f64(b"+"), None);
+    }
+
+    #[test]
+    fn integer_shortcut_agrees_with_the_float_parser() {
+        let mut cases: Vec<String> = vec!["0".into(), "-0".into(), "+0".into(), "007".into()];
+        let mut x: u64 = 1;
+        for _ in 0..16 {
+            for d in [x - 1, x, x + 1, x * 7 / 3] {
+                cases.push(format!("{d}"));
+                cases.push(format!("-{d}"));
+                cases.push(format!("+{d}"));
+                cases.push(format!("00{d}"));
+            }
+            x *= 10;
+        }
+        for c in &cases {
+            let want: f64 = c.parse().unwrap();
+            let got = parse_f64(c.as_bytes()).unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{c}");
+        }
     }
 
     #[test]

@@ -67,19 +67,31 @@ fn parse_sha(hex: &[u8]) -> Option<Sha> {
     if hex.len() != 40 {
         return None;
     }
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
+    /// Each byte's value as a hex digit, or 0xff.
+    const NIBBLE: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
         }
-    }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
     let mut out = [0u8; 20];
+    let mut bad = 0u8;
     for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        let (hi, lo) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 15);
     }
-    Some(out)
+    // A valid digit is at most 15: any 0xff entry sets the high bits.
+    (bad < 16).then_some(out)
 }
 
 /// The SHA1 of a script body, raw.
@@ -220,10 +232,10 @@ impl ScriptEngine {
         read_only: bool,
     ) -> Reply {
         let sha = sha1_raw(body);
-        if self.scripts.contains_key(&sha) {
-            self.touch(&sha);
-        } else if let Err(e) = self.create(&sha, body, true) {
-            return e;
+        if !self.touch(&sha) {
+            if let Err(e) = self.create(&sha, body, true) {
+                return e;
+            }
         }
         self.run(host, &sha, keys, argv, read_only)
     }
@@ -241,10 +253,9 @@ impl ScriptEngine {
         let Some(sha) = parse_sha(sha) else {
             return noscript_error();
         };
-        if !self.scripts.contains_key(&sha) {
+        if !self.touch(&sha) {
             return noscript_error();
         }
-        self.touch(&sha);
         self.run(host, &sha, keys, argv, read_only)
     }
 
@@ -322,9 +333,11 @@ impl ScriptEngine {
         }
     }
 
-    fn touch(&mut self, sha: &Sha) {
+    /// Marks a cached script as just used (for the EVAL cache's
+    /// eviction order); false if no script has this SHA.
+    fn touch(&mut self, sha: &Sha) -> bool {
         let Some(s) = self.scripts.get_mut(sha) else {
-            return;
+            return false;
         };
         if let Some(old) = s.lru {
             if let Some(key) = self.lru.remove(&old) {
@@ -333,6 +346,7 @@ impl ScriptEngine {
                 self.lru.insert(self.tick, key);
             }
         }
+        true
     }
 
     fn create(&mut self, sha: &Sha, body: &[u8], from_eval: bool) -> Result<(), Reply> {
@@ -399,5 +413,30 @@ impl ScriptEngine {
         );
         host.after_run();
         reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha_parsing_takes_any_case_and_nothing_else() {
+        let body = b"return 1";
+        let raw = sha1_raw(body);
+        let hex = sha_hex(&raw);
+        assert_eq!(parse_sha(hex.as_bytes()), Some(raw));
+        assert_eq!(parse_sha(hex.to_ascii_uppercase().as_bytes()), Some(raw));
+        for i in 0..40 {
+            for bad in [b'g', b'G', b' ', b'/', b':', b'@', b'`', 0xff, 0] {
+                let mut h = hex.clone().into_bytes();
+                h[i] = bad;
+                assert_eq!(parse_sha(&h), None, "{i} {bad}");
+            }
+        }
+        assert_eq!(parse_sha(&hex.as_bytes()[..39]), None);
+        let every: Vec<u8> = (0..40).map(|i| b"0123456789abcdefABCDEF"[i % 22]).collect();
+        let back = sha_hex(&parse_sha(&every).unwrap());
+        assert_eq!(back.as_bytes(), every.to_ascii_lowercase().as_slice());
     }
 }

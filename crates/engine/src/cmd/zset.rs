@@ -519,12 +519,14 @@ fn reply_members(resp: u8, items: Vec<(Vec<u8>, f64)>, withscores: bool) -> Repl
 /// underflow (ERANGE) rejected too.
 pub(crate) fn score_arg(b: &[u8]) -> Option<f64> {
     let v = parse_f64(b)?;
-    let lower = b.to_ascii_lowercase();
-    if v.is_infinite() && !lower.windows(3).any(|w| w == b"inf") {
+    if v.is_finite() && v != 0.0 {
+        return Some(v);
+    }
+    if v.is_infinite() && !b.windows(3).any(|w| w.eq_ignore_ascii_case(b"inf")) {
         return None;
     }
     if v == 0.0 {
-        let mantissa = lower.split(|&c| c == b'e').next().unwrap_or(&[]);
+        let mantissa = b.split(|&c| (c | 0x20) == b'e').next().unwrap_or(&[]);
         if mantissa.iter().any(|c| (b'1'..=b'9').contains(c)) {
             return None;
         }
