@@ -1117,7 +1117,12 @@ mod tests {
         assert_eq!(c.get_i64("zset-max-listpack-entries"), 7);
         // Every parameter: the cached integer is the text's value.
         for (prm, v) in c.all() {
-            assert_eq!(c.get_i64(prm.name), v.parse::<i64>().unwrap_or(0), "{}", prm.name);
+            assert_eq!(
+                c.get_i64(prm.name),
+                v.parse::<i64>().unwrap_or(0),
+                "{}",
+                prm.name
+            );
         }
         assert_eq!(c.get_i64("no-such-parameter"), 0);
     }
