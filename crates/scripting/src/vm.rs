@@ -380,11 +380,21 @@ unsafe fn push_array(l: *mut ffi::lua_State, items: &[Bytes]) {
     }
 }
 
-/// `globals[<name upvalue>] = <top>` (popped), raw.
+/// `globals[<name upvalue>] = <top>` (popped), raw; nothing is written
+/// when the global already holds that very value (the spare table of the
+/// last run: a raw read is cheaper than a table write).
 ///
 /// # Safety
-/// To be called from [`sb_invoke`] with one free stack slot.
+/// To be called from [`sb_invoke`] with two free stack slots.
 unsafe fn set_global(l: *mut ffi::lua_State, name: c_int) {
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(name));
+    ffi::lua_rawget(l, ffi::lua_upvalueindex(UV_GLOBALS));
+    let same = ffi::lua_rawequal(l, -1, -2) != 0;
+    ffi::lua_pop(l, 1);
+    if same {
+        ffi::lua_pop(l, 1);
+        return;
+    }
     ffi::lua_pushvalue(l, ffi::lua_upvalueindex(name));
     ffi::lua_insert(l, -2);
     ffi::lua_rawset(l, ffi::lua_upvalueindex(UV_GLOBALS));
@@ -458,10 +468,13 @@ unsafe fn check_spare(l: *mut ffi::lua_State, slot: c_int, n: usize) {
 /// handler, the spare `KEYS`/`ARGV` tables and the strings `"KEYS"` and
 /// `"ARGV"`.
 ///
-/// EVAL reuses its KEYS/ARGV tables from run to run (they are only
-/// reachable through the two globals, which are cleared after the run, so
-/// no script can tell); FCALL's are passed to library code that may keep
-/// them in upvalues, so they are always fresh.
+/// EVAL reuses its KEYS/ARGV tables from run to run: the globals `KEYS`
+/// and `ARGV` keep pointing at them between runs (as in Redis, where they
+/// stay set until the next run replaces them), so a run only refills them
+/// and writes no global; a table a script changed beyond its items (extra
+/// keys, a metatable) is dropped after the run by [`check_spare`] and the
+/// next run gets a fresh one. FCALL's are passed to library code that may
+/// keep them in upvalues, so they are always fresh.
 unsafe extern "C-unwind" fn sb_invoke(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: `LuaVm::invoke` is the only caller, with a pointer to live
     // parameters; nothing here owns a value that needs dropping, so a
@@ -487,10 +500,6 @@ unsafe extern "C-unwind" fn sb_invoke(l: *mut ffi::lua_State) -> c_int {
         check_spare(l, 2, p.argv.len());
         status
     };
-    ffi::lua_pushnil(l);
-    set_global(l, UV_KEYS);
-    ffi::lua_pushnil(l);
-    set_global(l, UV_ARGV);
     ffi::lua_pushvalue(l, ffi::lua_upvalueindex(UV_ENV));
     ffi::lua_replace(l, ffi::LUA_GLOBALSINDEX);
     // The result (or error) is at 4.
@@ -949,9 +958,8 @@ impl LuaVm {
     /// Calls `func` with the error handler, in one protected raw call of
     /// the invoker ([`sb_invoke`]): `KEYS` and `ARGV` are built with the C
     /// API and set as globals (or passed as the function's two arguments
-    /// for FCALL), and cleared again afterwards together with a reset of
-    /// the thread's globals (a script cannot replace them with `setfenv`
-    /// gone, but stay safe). Returns `(ok, value)`: the script's first
+    /// for FCALL); afterwards the thread's globals are reset (a script
+    /// cannot replace them with `setfenv` gone, but stay safe). Returns `(ok, value)`: the script's first
     /// result, or the error handler's table.
     ///
     /// This is `lua_pcall` straight on the state: mlua's `exec_raw` would

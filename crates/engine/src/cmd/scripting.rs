@@ -342,8 +342,14 @@ impl Host for ScriptHost<'_> {
         sh.script_kill.store(false, Ordering::Release);
         sh.script_wrote.store(false, Ordering::Release);
         sh.script_is_function.store(false, Ordering::Release);
-        sh.script_start_ms
-            .store(crate::unix_ms().max(1), Ordering::Release);
+        // A top-level EVAL/FCALL started at the time its call() just read;
+        // one nested in MULTI or another path reads the clock.
+        let start = if self.eng.depth <= 1 {
+            self.eng.now_ms
+        } else {
+            crate::unix_ms()
+        };
+        sh.script_start_ms.store(start.max(1), Ordering::Release);
         Ok(())
     }
 
