@@ -667,6 +667,12 @@ class Bench:
             rtts = []
 
             def pinger():
+                # The pinger shares the load generator's core (where the
+                # loader runs niced), not the server's: on the server's core
+                # it would wait for the scheduler to take the core away from
+                # the busy server, and measure time slices, not the server.
+                if self.o.bench_cpu is not None and hasattr(os, "sched_setaffinity"):
+                    os.sched_setaffinity(0, {self.o.bench_cpu})
                 c = Conn(s.port, timeout=60)
                 try:
                     while not stop.is_set():
