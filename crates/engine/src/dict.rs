@@ -111,6 +111,37 @@ impl<V> Head<V> {
     }
 }
 
+/// Bucket arrays at least this large (bytes) are freed on a thread of
+/// their own when a rehash ends.
+const BACKGROUND_FREE_BYTES: usize = 8 << 20;
+
+/// Frees the emptied bucket array of a finished rehash. A large one (64 MB
+/// at 8M buckets) is handed to a short-lived thread: giving its pages back
+/// to the kernel takes milliseconds, which on the engine thread would be a
+/// pause for every client at the end of each doubling.
+fn free_buckets<V>(buckets: Vec<Link<V>>) {
+    let bytes = buckets.capacity() * std::mem::size_of::<Link<V>>();
+    if bytes < BACKGROUND_FREE_BYTES
+        || std::mem::size_of::<Link<V>>() != std::mem::size_of::<usize>()
+        || std::mem::align_of::<Link<V>>() != std::mem::align_of::<usize>()
+    {
+        return;
+    }
+    let mut buckets = std::mem::ManuallyDrop::new(buckets);
+    let (ptr, len, cap) = (buckets.as_mut_ptr(), buckets.len(), buckets.capacity());
+    // SAFETY: `Link<V>` is a nullable pointer (`Option<NonNull<_>>`, null
+    // for `None`), so it has the size and alignment of `usize`: the same
+    // allocation is a valid `Vec<usize>` of the same length and capacity,
+    // freed with the same layout. The table is empty (no link points at a
+    // node), and the original vector is never used or dropped again.
+    let words = unsafe { Vec::from_raw_parts(ptr as *mut usize, len, cap) };
+    let spawned = std::thread::Builder::new()
+        .name("lazyfree".into())
+        .spawn(move || drop(words));
+    // Without a thread, the closure (and the array) is dropped right here.
+    let _ = spawned;
+}
+
 struct Table<V> {
     buckets: Vec<Link<V>>,
     used: usize,
@@ -306,8 +337,10 @@ impl<V> Dict<V> {
             n -= 1;
         }
         if self.t[0].used == 0 {
-            self.t[0] = std::mem::replace(&mut self.t[1], Table::empty());
+            let new = std::mem::replace(&mut self.t[1], Table::empty());
+            let old = std::mem::replace(&mut self.t[0], new);
             self.rehash_idx = None;
+            free_buckets(old.buckets);
             return false;
         }
         self.rehash_idx = Some(idx);
@@ -318,8 +351,9 @@ impl<V> Dict<V> {
     /// idle table still finishes its resize.
     pub fn rehash_for(&mut self, ms: u64) -> bool {
         let start = std::time::Instant::now();
+        let limit = std::time::Duration::from_millis(ms);
         while self.rehash(100) {
-            if start.elapsed().as_millis() as u64 >= ms {
+            if start.elapsed() >= limit {
                 return true;
             }
         }
@@ -858,5 +892,25 @@ mod tests {
                 .unwrap();
             assert_eq!(&*k(*v), key);
         }
+    }
+
+    #[test]
+    fn growth_past_the_background_free_size_keeps_every_entry() {
+        // 2^21 buckets (16 MB) are reached at 1M+ entries: the emptied
+        // 8 MB array of the last doubling is freed on its own thread.
+        let n = (BACKGROUND_FREE_BYTES / std::mem::size_of::<usize>()) + 1;
+        let mut d = Dict::new();
+        for i in 0..n {
+            d.insert_new_slice(&k(i), i);
+            d.rehash(1);
+        }
+        while d.rehash(1000) {}
+        assert!(d.buckets() * std::mem::size_of::<usize>() > BACKGROUND_FREE_BYTES);
+        assert_eq!(d.len(), n);
+        for i in (0..n).step_by(4099) {
+            assert_eq!(d.get(&k(i)), Some(&i));
+        }
+        // The array handed over is freed without touching the dict.
+        free_buckets::<usize>(vec![None; 1 << 21]);
     }
 }
