@@ -9,7 +9,7 @@ use crate::client::{Caller, Client};
 use crate::db::Db;
 use crate::dict::Key;
 use crate::errors;
-use crate::value::{Entry, Str, Value};
+use crate::value::{Entry, OwnedEntry, Str, Value};
 use crate::Engine;
 
 /// A handler's view of the world for one command.
@@ -66,16 +66,18 @@ impl<'a> Ctx<'a> {
     }
 
     /// Looks up a live key for reading and touches its access clock.
-    pub fn lookup(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup(&mut self, key: &[u8]) -> Option<Entry<&mut Value>> {
         let now = self.now();
         let no_touch = self.client.no_touch;
         let db = self.client.db;
         let eng = &mut *self.eng;
         let e = eng.dbs[db].get_mut(key, now);
         match e {
-            Some(e) => {
+            Some(mut e) => {
                 if !no_touch {
-                    eng.evict.touch(&mut e.lru, now);
+                    let mut lru = e.lru();
+                    eng.evict.touch(&mut lru, now);
+                    e.set_lru(lru);
                 }
                 eng.stats.keyspace_hits += 1;
                 Some(e)
@@ -88,12 +90,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// Looks up a live key for writing (no hit/miss accounting).
-    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<Entry<&mut Value>> {
         let now = self.now();
         let db = self.client.db;
         let eng = &mut *self.eng;
-        let e = eng.dbs[db].get_mut(key, now)?;
-        eng.evict.touch(&mut e.lru, now);
+        let mut e = eng.dbs[db].get_mut(key, now)?;
+        let mut lru = e.lru();
+        eng.evict.touch(&mut lru, now);
+        e.set_lru(lru);
         Some(e)
     }
 
@@ -131,7 +135,7 @@ impl<'a> Ctx<'a> {
         // the access).
         let lru = if self.eng.evict.policy.is_lfu() {
             match self.db().get(key, now) {
-                Some(e) => e.lru,
+                Some(e) => e.lru(),
                 None => self.lru(),
             }
         } else {
@@ -179,7 +183,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Removes and returns a live key's entry.
-    pub fn take(&mut self, key: &[u8]) -> Option<(Key, Entry)> {
+    pub fn take(&mut self, key: &[u8]) -> Option<(Key, OwnedEntry)> {
         let now = self.now();
         let db = self.db();
         db.get(key, now)?;

@@ -1,12 +1,12 @@
 //! One numbered database: the key → entry table, lazy and active expiry.
 
 use crate::dict::{Dict, Key};
-use crate::value::{Entry, Value};
+use crate::value::{Entry, OwnedEntry, Value};
 
 /// A database (`SELECT n`).
 #[derive(Default)]
 pub struct Db {
-    pub dict: Dict<Entry>,
+    pub dict: Dict<Value>,
     /// Number of keys that have an expiry (INFO keyspace `expires=`).
     pub expires: usize,
     /// Keys removed because they expired (INFO `expired_keys`).
@@ -58,8 +58,8 @@ impl Db {
     }
 
     fn remove_expired(&mut self, key: &[u8]) {
-        if let Some((k, e)) = self.dict.remove(key) {
-            if e.expire != 0 {
+        if let Some((k, _, _, exp)) = self.dict.remove_full(key) {
+            if exp != 0 {
                 self.expires -= 1;
             }
             self.stat_expired += 1;
@@ -73,35 +73,32 @@ impl Db {
     }
 
     /// Looks a key up for reading, deleting it first if it has expired.
-    /// One hash and one probe of the table.
-    pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        let e: *const Entry = self.dict.get(key)?;
-        // SAFETY: `e` points into a live node of `self.dict`; it is read
-        // here and turned into the returned reference only on the path
-        // where the dict is not touched after the lookup (the borrow
-        // checker cannot see that the two paths are exclusive).
-        let exp = unsafe { (*e).expire };
+    /// One hash and one probe of the table; a key without a TTL costs one
+    /// flag test.
+    pub fn get(&mut self, key: &[u8], now: u64) -> Option<Entry<&Value>> {
+        let e = self.dict.entry(key)?.map(|v| v as *const Value);
+        let exp = e.expire();
         if exp != 0 && exp <= now {
             self.expire_found(key);
             return None;
         }
-        // SAFETY: as above; the reference borrows `self` mutably.
-        Some(unsafe { &*e })
+        // SAFETY: the node is live and the dict untouched since the lookup
+        // on this path; the entry borrows `self` (the borrow checker cannot
+        // see that the two paths are exclusive).
+        Some(unsafe { e.assume_ref() })
     }
 
     /// Looks a key up for writing, deleting it first if it has expired.
     /// One hash and one probe of the table.
-    pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
-        let e: *mut Entry = self.dict.get_mut(key)?;
-        // SAFETY: as in `get`: the node is live and nothing touches the
-        // dict between the lookup and the returned exclusive reference.
-        let exp = unsafe { (*e).expire };
+    pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<Entry<&mut Value>> {
+        let e = self.dict.entry_mut(key)?.map(|v| v as *mut Value);
+        let exp = e.expire();
         if exp != 0 && exp <= now {
             self.expire_found(key);
             return None;
         }
-        // SAFETY: as above.
-        Some(unsafe { &mut *e })
+        // SAFETY: as in `get`; the entry borrows `self` mutably.
+        Some(unsafe { e.assume_mut() })
     }
 
     /// True if the key exists and has not expired.
@@ -113,11 +110,11 @@ impl Db {
     /// otherwise it is removed (SET's default).
     pub fn set(&mut self, key: &[u8], val: Value, keep_ttl: bool, now: u64, lru: u32) {
         match self.get_mut(key, now) {
-            Some(e) => {
-                e.val = val;
-                e.lru = lru;
-                if !keep_ttl && e.expire != 0 {
-                    e.expire = 0;
+            Some(mut e) => {
+                *e.val = val;
+                e.set_lru(lru);
+                if !keep_ttl && e.expire() != 0 {
+                    e.set_expire_in_place(0);
                     self.expires -= 1;
                 }
             }
@@ -128,14 +125,7 @@ impl Db {
                 if self.track_new {
                     self.new_keys.push(key.into());
                 }
-                self.dict.insert_new_slice(
-                    key,
-                    Entry {
-                        val,
-                        expire: 0,
-                        lru,
-                    },
-                );
+                self.dict.insert_new_full(key, val, lru, 0);
             }
         }
     }
@@ -148,57 +138,48 @@ impl Db {
         if self.track_new {
             self.new_keys.push(key.into());
         }
-        self.dict.insert_new_slice(
-            key,
-            Entry {
-                val,
-                expire: 0,
-                lru,
-            },
-        );
+        self.dict.insert_new_full(key, val, lru, 0);
     }
 
     /// Inserts a whole entry (RENAME, MOVE, COPY, SWAPDB), replacing any
     /// existing one.
-    pub fn insert_entry(&mut self, key: Key, e: Entry) {
-        let has_exp = e.expire != 0;
+    pub fn insert_entry(&mut self, key: Key, e: OwnedEntry) {
         if self.track_new {
             // Redis re-adds the target of RENAME / MOVE / COPY / RESTORE
             // with dbAdd, which announces it as new.
             self.new_keys.push(key.clone());
         }
-        if let Some(old) = self.dict.insert(key, e) {
-            if old.expire != 0 {
+        if let Some((_, exp)) = self.dict.remove_value_expire(&key) {
+            if exp != 0 {
                 self.expires -= 1;
             }
         }
-        if has_exp {
+        if e.expire != 0 {
             self.expires += 1;
         }
+        self.dict.insert_new_full(&key, e.val, e.lru, e.expire);
     }
 
     /// Removes a key (expired or not); returns its entry.
-    pub fn remove(&mut self, key: &[u8]) -> Option<(Key, Entry)> {
-        let r = self.dict.remove(key);
-        if let Some((_, e)) = &r {
-            if e.expire != 0 {
-                self.expires -= 1;
-            }
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Key, OwnedEntry)> {
+        let (k, val, lru, expire) = self.dict.remove_full(key)?;
+        if expire != 0 {
+            self.expires -= 1;
         }
-        r
+        Some((k, OwnedEntry { val, expire, lru }))
     }
 
     /// Removes a live key; returns true if it existed and had not expired.
     pub fn delete(&mut self, key: &[u8], now: u64) -> bool {
         // One hash lookup: remove first, then account for an expired entry
         // exactly as lazy expiry would have.
-        let Some(e) = self.dict.remove_value(key) else {
+        let Some((_, exp)) = self.dict.remove_value_expire(key) else {
             return false;
         };
-        if e.expire != 0 {
+        if exp != 0 {
             self.expires -= 1;
         }
-        if e.expire != 0 && e.expire <= now {
+        if exp != 0 && exp <= now {
             self.stat_expired += 1;
             if self.prop_expired {
                 self.expired_prop.push(key.into());
@@ -211,25 +192,15 @@ impl Db {
         true
     }
 
-    /// Sets or clears (`at == 0`) the expiry of an entry found with
-    /// [`Db::get_mut`], keeping the `expires` count right. Takes the entry's
-    /// previous expiry so that callers can do it with one lookup.
-    pub fn note_expire_change(&mut self, before: u64, after: u64) {
-        match (before != 0, after != 0) {
-            (false, true) => self.expires += 1,
-            (true, false) => self.expires -= 1,
-            _ => {}
-        }
-    }
-
-    /// Sets or clears (`at == 0`) the expiry of an existing key.
+    /// Sets or clears (`at == 0`) the expiry of an existing key (expired
+    /// or not), keeping the `expires` count right. Giving a TTL to a key
+    /// that never had one grows its node by 8 bytes. Returns false if the
+    /// key is absent.
     pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
-        let Some(e) = self.dict.get_mut(key) else {
+        let Some(before) = self.dict.set_expire(key, at) else {
             return false;
         };
-        let had = e.expire != 0;
-        e.expire = at;
-        match (had, at != 0) {
+        match (before != 0, at != 0) {
             (false, true) => self.expires += 1,
             (true, false) => self.expires -= 1,
             _ => {}
@@ -258,7 +229,10 @@ impl Db {
         for _ in 0..buckets {
             cursor = self.dict.scan_remove(
                 cursor,
-                |_, e| e.expire != 0 && e.expire <= now,
+                |_, e| {
+                    let exp = e.expire();
+                    exp != 0 && exp <= now
+                },
                 &mut removed,
             );
             if cursor == 0 {
@@ -325,7 +299,10 @@ mod tests {
         assert_eq!(db.expires, 1000);
         assert_eq!(db.stat_expired, 1000);
         assert_eq!(db.expired_log.len(), 1000);
-        assert!(db.dict.iter().all(|(_, e)| e.expire == 0 || e.expire > now));
+        assert!(db
+            .dict
+            .iter_entries()
+            .all(|(_, e)| e.expire() == 0 || e.expire() > now));
         // A second pass finds nothing; later, the rest expires too.
         while db.active_expire(now, 1000) > 0 || db.expire_cursor != 0 {}
         assert_eq!(db.len(), 2000);
@@ -398,7 +375,7 @@ mod tests {
         assert_eq!(db.expires, 0);
         db.insert_entry(
             b"b"[..].into(),
-            Entry {
+            OwnedEntry {
                 val: val(),
                 expire: 99,
                 lru: 0,
@@ -406,7 +383,7 @@ mod tests {
         );
         db.insert_entry(
             b"b"[..].into(),
-            Entry {
+            OwnedEntry {
                 val: val(),
                 expire: 98,
                 lru: 0,

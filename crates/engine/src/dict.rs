@@ -8,20 +8,47 @@
 //! bigger table and then moves one bucket per operation (and a few
 //! milliseconds per cron tick), and `scan` walks buckets in reverse-binary
 //! order so that a cursor stays valid across growth and shrinking.
+//!
+//! Each entry is one allocation (see [`Head`]): chain link, value, a 4-byte
+//! meta word (24-bit access clock, key length, "has expiry" flag), the key
+//! bytes, and an 8-byte expiry only for keys that were given one. For the
+//! keyspace (`V` = the 24-byte `Value`) a 12-byte key makes a 48-byte node,
+//! jemalloc's 48 class, where a fixed `{next, value, expire, lru}` header
+//! plus the key needed 61 bytes (the 64 class). Callers see entries as
+//! [`Entry`] views (the value as a field, the rest through accessors).
 
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::alloc::{alloc, dealloc, handle_alloc_error, realloc, Layout};
 use std::hash::BuildHasher;
 use std::ptr::NonNull;
 
 /// A key: an owned, immutable byte string.
 pub type Key = Box<[u8]>;
 
-/// The fixed part of a node. A node is ONE allocation: this header (the
-/// chain link and the value), then the key's length (one byte below 255;
-/// else the byte 255 and the length as 8 little-endian bytes), then the
-/// key's bytes. Keeping the key inline saves the separate key allocation
-/// (a 12-byte key cost a 32-byte malloc chunk plus a 16-byte fat pointer),
-/// as Redis's dictEntry + sds key cost two small chunks.
+/// The fixed part of a node. A node is ONE allocation:
+///
+/// ```text
+/// [next: 8][val: V][meta: 4][key length (long keys only): 8][key bytes][expire: 8, optional]
+/// ```
+///
+/// `meta` is a native-endian `u32`: the low 24 bits are the key's access
+/// clock (LRU seconds or LFU word, as Redis's 24-bit `robj.lru`), the high
+/// byte describes the key: its low 7 bits are the key's length when below
+/// [`LONG_KEY`] (else [`LONG_KEY`], and the length follows as 8
+/// little-endian bytes), and its top bit [`HAS_EXPIRE`] says that an 8-byte
+/// little-endian expiry (Unix ms; 0 = none) follows the key bytes. Only keys
+/// that were ever given a TTL pay for that field, and a lookup tests one
+/// bit before it looks at it.
+///
+/// With `V` = the keyspace's 24-byte `Value`, the key starts at offset 36:
+/// a 12-byte key makes a 48-byte node (jemalloc's 48 class; with a separate
+/// 8-byte expiry and a one-byte length after a padded header it was 61 →
+/// the 64 class). Keeping the key inline also saves the separate key
+/// allocation (Redis's dictEntry + sds key cost two small chunks).
+///
+/// The header is never read or written as a whole `Head` through a
+/// reference or a typed copy after creation (its size is below the node's,
+/// but only fields are touched, through raw pointers): `meta` and the key
+/// live right after it.
 #[repr(C)]
 struct Head<V> {
     next: Link<V>,
@@ -32,20 +59,95 @@ struct Head<V> {
 /// table of empty buckets.
 type Link<V> = Option<NonNull<Head<V>>>;
 
-/// The length byte that announces an 8-byte length.
-const LONG_KEY: u8 = u8::MAX;
+/// The length value (low 7 bits of the meta byte) that announces an 8-byte
+/// length.
+const LONG_KEY: u8 = 0x7f;
+/// Meta byte flag: an 8-byte expiry follows the key bytes.
+const HAS_EXPIRE: u8 = 0x80;
+/// The access clock's bits in the meta word.
+pub const LRU_MASK: u32 = 0xff_ffff;
+
+/// Where the key bytes of the node whose meta word is at `m` start, and
+/// their length. Raw pointers only (no reference is formed), so the result
+/// may be used to reach the expiry field after the key.
+///
+/// # Safety
+/// `m` must point at the meta word of a live node.
+unsafe fn m_key_raw(m: *const u32) -> (*mut u8, usize) {
+    let b = (m.read() >> 24) as u8 & !HAS_EXPIRE;
+    let kp = (m as *mut u8).add(4);
+    if b != LONG_KEY {
+        (kp, b as usize)
+    } else {
+        let mut len = [0u8; 8];
+        std::ptr::copy_nonoverlapping(kp, len.as_mut_ptr(), 8);
+        (kp.add(8), u64::from_le_bytes(len) as usize)
+    }
+}
+
+/// The key bytes of the node whose meta word is at `m`.
+///
+/// # Safety
+/// `m` must point at the meta word of a live node; the slice must not
+/// outlive it.
+unsafe fn m_key<'a>(m: *const u32) -> &'a [u8] {
+    let (p, n) = m_key_raw(m);
+    std::slice::from_raw_parts(p, n)
+}
+
+/// Where the expiry field would be (right after the key bytes).
+///
+/// # Safety
+/// As [`m_key_raw`]; the field exists only when the meta byte has
+/// [`HAS_EXPIRE`].
+unsafe fn m_expire_ptr(m: *const u32) -> *mut u8 {
+    let (p, n) = m_key_raw(m);
+    p.add(n)
+}
+
+/// True if the node has an expiry field (it may hold 0).
+///
+/// # Safety
+/// As [`m_key`].
+unsafe fn m_has_slot(m: *const u32) -> bool {
+    (m.read() >> 24) as u8 & HAS_EXPIRE != 0
+}
+
+/// The node's expiry (0: none). Keys without the field cost one byte test.
+///
+/// # Safety
+/// As [`m_key`].
+unsafe fn m_expire(m: *const u32) -> u64 {
+    if !m_has_slot(m) {
+        return 0;
+    }
+    let mut b = [0u8; 8];
+    std::ptr::copy_nonoverlapping(m_expire_ptr(m), b.as_mut_ptr(), 8);
+    u64::from_le_bytes(b)
+}
+
+/// Writes the expiry field.
+///
+/// # Safety
+/// As [`m_key`], the node must have the field, and nothing else may
+/// reference it.
+unsafe fn m_write_expire(m: *mut u32, at: u64) {
+    std::ptr::copy_nonoverlapping(at.to_le_bytes().as_ptr(), m_expire_ptr(m), 8);
+}
 
 impl<V> Head<V> {
-    /// Offset of the length byte: right after the header.
-    const KEY_OFF: usize = std::mem::size_of::<Head<V>>();
+    /// Offset of the meta word: right after the header (a multiple of 8,
+    /// since the header holds a pointer).
+    const META_OFF: usize = std::mem::size_of::<Head<V>>();
 
-    /// The allocation of a node holding a key of `klen` bytes. Always at
-    /// least `size_of::<Head<V>>()`, so a `&Head<V>` is always valid.
-    fn layout(klen: usize) -> Layout {
-        let prefix = if klen < LONG_KEY as usize { 1 } else { 9 };
-        let size = Self::KEY_OFF
+    /// The allocation of a node holding a key of `klen` bytes, with or
+    /// without the expiry field. Always more than `size_of::<Head<V>>()`.
+    fn layout(klen: usize, expire: bool) -> Layout {
+        let prefix = if klen < LONG_KEY as usize { 4 } else { 12 };
+        let size = Self::META_OFF
             .checked_add(prefix)
-            .and_then(|s| s.checked_add(klen));
+            .and_then(|s| s.checked_add(klen))
+            .and_then(|s| s.checked_add(if expire { 8 } else { 0 }));
         match size.and_then(|s| Layout::from_size_align(s, std::mem::align_of::<Head<V>>()).ok()) {
             Some(l) => l,
             // A key this large cannot exist (it is an existing slice).
@@ -53,30 +155,50 @@ impl<V> Head<V> {
         }
     }
 
-    /// Allocates a node for `key` and `val` linked before `next`.
-    fn new(key: &[u8], val: V, next: Link<V>) -> NonNull<Head<V>> {
-        let layout = Self::layout(key.len());
-        // SAFETY: `layout` is non-zero-sized (it includes the length
-        // byte) and aligned for `Head<V>`; the header is written at the
-        // start, and the length prefix and key bytes after `KEY_OFF` stay
-        // within `layout.size()` by construction of `layout`.
+    /// The meta word of node `p`.
+    fn meta(p: NonNull<Head<V>>) -> NonNull<u32> {
+        // SAFETY: every node is at least `META_OFF + 4` bytes, so the
+        // offset stays inside the allocation (and `p` is non-null).
+        unsafe { NonNull::new_unchecked((p.as_ptr() as *mut u8).add(Self::META_OFF) as *mut u32) }
+    }
+
+    /// Allocates a node for `key` and `val` linked before `next`, with
+    /// access clock `lru` and expiry `expire` (0: none, and no field).
+    fn new(key: &[u8], val: V, next: Link<V>, lru: u32, expire: u64) -> NonNull<Head<V>> {
+        let layout = Self::layout(key.len(), expire != 0);
+        // SAFETY: `layout` is non-zero-sized and aligned for `Head<V>`;
+        // the fields are written one by one through raw pointers (no
+        // whole-struct write that could touch padding), the meta word at
+        // `META_OFF` (4-aligned), and the length prefix, key bytes and
+        // expiry after it stay within `layout.size()` by construction of
+        // `layout`.
         unsafe {
             let p = alloc(layout) as *mut Head<V>;
             if p.is_null() {
                 handle_alloc_error(layout);
             }
-            p.write(Head { next, val });
-            let kp = (p as *mut u8).add(Self::KEY_OFF);
+            std::ptr::addr_of_mut!((*p).next).write(next);
+            std::ptr::addr_of_mut!((*p).val).write(val);
+            let m = (p as *mut u8).add(Self::META_OFF) as *mut u32;
             let n = key.len();
-            let data = if n < LONG_KEY as usize {
-                kp.write(n as u8);
-                kp.add(1)
+            let mut kb = if n < LONG_KEY as usize {
+                n as u8
             } else {
-                kp.write(LONG_KEY);
-                std::ptr::copy_nonoverlapping((n as u64).to_le_bytes().as_ptr(), kp.add(1), 8);
-                kp.add(9)
+                LONG_KEY
             };
+            if expire != 0 {
+                kb |= HAS_EXPIRE;
+            }
+            m.write((lru & LRU_MASK) | (u32::from(kb) << 24));
+            let mut data = (m as *mut u8).add(4);
+            if n >= LONG_KEY as usize {
+                std::ptr::copy_nonoverlapping((n as u64).to_le_bytes().as_ptr(), data, 8);
+                data = data.add(8);
+            }
             std::ptr::copy_nonoverlapping(key.as_ptr(), data, n);
+            if expire != 0 {
+                m_write_expire(m, expire);
+            }
             NonNull::new_unchecked(p)
         }
     }
@@ -87,27 +209,205 @@ impl<V> Head<V> {
     /// `p` must be a live node made by [`Head::new`]; the slice must not
     /// outlive it.
     unsafe fn key<'a>(p: NonNull<Head<V>>) -> &'a [u8] {
-        let kp = (p.as_ptr() as *const u8).add(Self::KEY_OFF);
-        let b = *kp;
-        if b != LONG_KEY {
-            std::slice::from_raw_parts(kp.add(1), b as usize)
-        } else {
-            let mut len = [0u8; 8];
-            std::ptr::copy_nonoverlapping(kp.add(1), len.as_mut_ptr(), 8);
-            std::slice::from_raw_parts(kp.add(9), u64::from_le_bytes(len) as usize)
-        }
+        m_key(Self::meta(p).as_ptr())
+    }
+
+    /// The allocation layout of live node `p`.
+    ///
+    /// # Safety
+    /// `p` must be a live node.
+    unsafe fn layout_of(p: NonNull<Head<V>>) -> Layout {
+        let m = Self::meta(p).as_ptr();
+        Self::layout(m_key_raw(m).1, m_has_slot(m))
+    }
+
+    /// Frees node `p` and returns its value, access clock and expiry.
+    ///
+    /// # Safety
+    /// `p` must be a live node made by [`Head::new`], unlinked from every
+    /// table; it is dangling afterwards.
+    unsafe fn take(p: NonNull<Head<V>>) -> (V, u32, u64) {
+        let m = Self::meta(p).as_ptr();
+        let lru = m.read() & LRU_MASK;
+        let exp = m_expire(m);
+        let layout = Self::layout_of(p);
+        let val = std::ptr::addr_of!((*p.as_ptr()).val).read();
+        dealloc(p.as_ptr() as *mut u8, layout);
+        (val, lru, exp)
     }
 
     /// Frees node `p` and returns its value.
     ///
     /// # Safety
-    /// `p` must be a live node made by [`Head::new`], unlinked from every
-    /// table; it is dangling afterwards.
+    /// As [`Head::take`].
     unsafe fn free(p: NonNull<Head<V>>) -> V {
-        let layout = Self::layout(Self::key(p).len());
-        let val = std::ptr::addr_of!((*p.as_ptr()).val).read();
-        dealloc(p.as_ptr() as *mut u8, layout);
-        val
+        Self::take(p).0
+    }
+
+    /// Returns node `p` grown by the expiry field (set to 0), moving it if
+    /// the allocator must; the caller relinks the result.
+    ///
+    /// # Safety
+    /// `p` must be a live node without the field; the old pointer is
+    /// dangling afterwards and every link to it must be replaced.
+    unsafe fn add_expire_slot(p: NonNull<Head<V>>) -> NonNull<Head<V>> {
+        let old = Self::layout_of(p);
+        let new_size = old.size() + 8;
+        // A move by realloc is a byte copy, which is how Rust moves values.
+        let q = realloc(p.as_ptr() as *mut u8, old, new_size) as *mut Head<V>;
+        if q.is_null() {
+            handle_alloc_error(Layout::from_size_align_unchecked(new_size, old.align()));
+        }
+        let q = NonNull::new_unchecked(q);
+        let m = Self::meta(q).as_ptr();
+        m.write(m.read() | (u32::from(HAS_EXPIRE) << 24));
+        m_write_expire(m, 0);
+        q
+    }
+}
+
+/// A view of a stored entry: its value (`&V`, `&mut V` or a raw pointer to
+/// it) and, through accessors, its key, access clock and expiry, which live
+/// in the node around the value.
+///
+/// Match on it as on a struct: `Some(Entry { val: Value::Str(s), .. })`.
+pub struct Entry<R> {
+    pub val: R,
+    meta: NonNull<u32>,
+}
+
+impl<R: Clone> Clone for Entry<R> {
+    fn clone(&self) -> Self {
+        Entry {
+            val: self.val.clone(),
+            meta: self.meta,
+        }
+    }
+}
+
+impl<R: Copy> Copy for Entry<R> {}
+
+impl<R> Entry<R> {
+    /// Absolute expiry in Unix milliseconds; 0 means none.
+    pub fn expire(&self) -> u64 {
+        // SAFETY: an Entry exists only while its node is live (it borrows
+        // the dict, or the raw form is turned back under the same rule).
+        unsafe { m_expire(self.meta.as_ptr()) }
+    }
+
+    /// The access clock (24 bits: LRU seconds or the LFU word).
+    pub fn lru(&self) -> u32 {
+        // SAFETY: as in `expire`.
+        unsafe { self.meta.as_ptr().read() & LRU_MASK }
+    }
+
+    /// The key.
+    pub fn key(&self) -> &[u8] {
+        // SAFETY: as in `expire`; the slice borrows `self`.
+        unsafe { m_key(self.meta.as_ptr()) }
+    }
+
+    /// Applies `f` to the value part (e.g. to a raw pointer, to step around
+    /// a borrow, or to a reborrow).
+    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Entry<S> {
+        Entry {
+            val: f(self.val),
+            meta: self.meta,
+        }
+    }
+}
+
+impl<V> Entry<&mut V> {
+    /// Sets the access clock (24 bits kept).
+    pub fn set_lru(&mut self, lru: u32) {
+        // SAFETY: the exclusive borrow of the value stands for one of the
+        // whole node; the meta word is disjoint from the value.
+        unsafe {
+            let m = self.meta.as_ptr();
+            m.write((m.read() & !LRU_MASK) | (lru & LRU_MASK));
+        }
+    }
+
+    /// Sets the expiry in place when the node has the field, or clears it
+    /// (`at == 0` always succeeds). Returns false when a new expiry needs
+    /// the field the node does not have: use [`Dict::set_expire`].
+    pub fn set_expire_in_place(&mut self, at: u64) -> bool {
+        // SAFETY: as in `set_lru`; the field exists when the flag is set.
+        unsafe {
+            let m = self.meta.as_ptr();
+            if m_has_slot(m) {
+                m_write_expire(m, at);
+                true
+            } else {
+                at == 0
+            }
+        }
+    }
+
+    /// A shorter-lived entry for the same node.
+    pub fn reborrow(&mut self) -> Entry<&mut V> {
+        Entry {
+            val: &mut *self.val,
+            meta: self.meta,
+        }
+    }
+}
+
+impl<V> Entry<*mut V> {
+    /// Turns a raw entry back into a borrowed one.
+    ///
+    /// # Safety
+    /// The node must be live for `'a` and nothing else may access it
+    /// meanwhile (it came from [`Dict::entry_mut`] of a dict that stays
+    /// exclusively borrowed for `'a`).
+    pub unsafe fn assume_mut<'a>(self) -> Entry<&'a mut V> {
+        Entry {
+            val: &mut *self.val,
+            meta: self.meta,
+        }
+    }
+}
+
+impl<V> Entry<*const V> {
+    /// Turns a raw entry back into a shared one.
+    ///
+    /// # Safety
+    /// The node must be live and unmodified for `'a`.
+    pub unsafe fn assume_ref<'a>(self) -> Entry<&'a V> {
+        Entry {
+            val: &*self.val,
+            meta: self.meta,
+        }
+    }
+}
+
+impl<'a, V> Entry<&'a V> {
+    /// The key, for as long as the dict is borrowed.
+    pub fn key_ref(&self) -> &'a [u8] {
+        // SAFETY: the node lives as long as the `&'a V` borrow of the dict.
+        unsafe { m_key(self.meta.as_ptr()) }
+    }
+}
+
+/// The entry view of live node `n` with a shared value.
+///
+/// # Safety
+/// `n` must be live for `'a` (its dict borrowed).
+unsafe fn view<'a, V>(n: NonNull<Head<V>>) -> Entry<&'a V> {
+    Entry {
+        val: &*std::ptr::addr_of!((*n.as_ptr()).val),
+        meta: Head::meta(n),
+    }
+}
+
+/// The entry view of live node `n` with an exclusive value.
+///
+/// # Safety
+/// `n` must be live for `'a` and its dict exclusively borrowed for `'a`.
+unsafe fn view_mut<'a, V>(n: NonNull<Head<V>>) -> Entry<&'a mut V> {
+    Entry {
+        val: &mut *std::ptr::addr_of_mut!((*n.as_ptr()).val),
+        meta: Head::meta(n),
     }
 }
 
@@ -286,10 +586,17 @@ impl<V> Dict<V> {
         self.t[0].buckets.len() + self.t[1].buckets.len()
     }
 
-    /// Bytes a node holding a key of `klen` bytes asks the allocator for
-    /// (header, length prefix and key), for memory accounting.
+    /// Bytes a node holding a key of `klen` bytes (without an expiry)
+    /// asks the allocator for (header, meta word, length and key), for
+    /// memory accounting.
     pub fn node_size(klen: usize) -> usize {
-        Head::<V>::layout(klen).size()
+        Head::<V>::layout(klen, false).size()
+    }
+
+    /// Bytes a node holding a key of `klen` bytes asks the allocator for,
+    /// with the 8-byte expiry field when `expire`.
+    pub fn node_size_with(klen: usize, expire: bool) -> usize {
+        Head::<V>::layout(klen, expire).size()
     }
 
     /// True while a resize is in progress.
@@ -461,6 +768,24 @@ impl<V> Dict<V> {
             .map(|n| unsafe { (Head::key(n), &(*n.as_ptr()).val) })
     }
 
+    /// The entry for `key` (value, key, access clock, expiry), without
+    /// moving any rehash step.
+    pub fn entry(&self, key: &[u8]) -> Option<Entry<&V>> {
+        // SAFETY: the node lives as long as `self` is borrowed.
+        self.find(key).map(|n| unsafe { view(n) })
+    }
+
+    /// The entry for `key`, for modification.
+    pub fn entry_mut(&mut self, key: &[u8]) -> Option<Entry<&mut V>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.step();
+        // SAFETY: the node lives as long as `self` is borrowed mutably, and
+        // that exclusive borrow makes this the only view of it.
+        self.find(key).map(|n| unsafe { view_mut(n) })
+    }
+
     /// Inserts or replaces; returns the previous value.
     pub fn insert(&mut self, key: Key, val: V) -> Option<V> {
         self.insert_slice(&key, val)
@@ -483,18 +808,25 @@ impl<V> Dict<V> {
     /// Inserts a key known to be absent, copying its bytes into the node
     /// (one allocation per entry).
     pub fn insert_new_slice(&mut self, key: &[u8], val: V) {
+        self.insert_new_full(key, val, 0, 0)
+    }
+
+    /// Inserts a key known to be absent with its access clock and expiry
+    /// (0: none; the node then has no expiry field).
+    pub fn insert_new_full(&mut self, key: &[u8], val: V, lru: u32, expire: u64) {
         self.grow_if_needed();
         self.step();
         let h = self.hash(key);
         let ti = if self.rehash_idx.is_some() { 1 } else { 0 };
         let t = &mut self.t[ti];
         let b = h & t.mask();
-        t.buckets[b] = Some(Head::new(key, val, t.buckets[b]));
+        t.buckets[b] = Some(Head::new(key, val, t.buckets[b], lru, expire));
         t.used += 1;
     }
 
-    /// Unlinks the node holding `key` and returns it (still allocated).
-    fn unlink(&mut self, key: &[u8]) -> Link<V> {
+    /// The link (a bucket or a node's `next`) that points at the node
+    /// holding `key`, and that node's table.
+    fn find_link(&mut self, key: &[u8]) -> Option<(*mut Link<V>, usize)> {
         if self.is_empty() {
             return None;
         }
@@ -514,15 +846,70 @@ impl<V> Dict<V> {
             unsafe {
                 while let Some(n) = *link {
                     if Head::key(n) == key {
-                        *link = (*n.as_ptr()).next;
-                        t.used -= 1;
-                        return Some(n);
+                        return Some((link, ti));
                     }
                     link = std::ptr::addr_of_mut!((*n.as_ptr()).next);
                 }
             }
         }
         None
+    }
+
+    /// Unlinks the node holding `key` and returns it (still allocated).
+    fn unlink(&mut self, key: &[u8]) -> Link<V> {
+        let (link, ti) = self.find_link(key)?;
+        // SAFETY: `link` points at a live link to a live node of table
+        // `ti` (just found, nothing changed since), and `self` is borrowed
+        // mutably.
+        unsafe {
+            let n = (*link)?;
+            *link = (*n.as_ptr()).next;
+            self.t[ti].used -= 1;
+            Some(n)
+        }
+    }
+
+    /// Sets (or with `at == 0` clears) the expiry of `key`; returns its
+    /// previous expiry, or `None` if the key is absent. A node without the
+    /// expiry field is reallocated 8 bytes longer and relinked in its
+    /// chain; clearing leaves the field (holding 0).
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> Option<u64> {
+        let (link, _) = self.find_link(key)?;
+        // SAFETY: as in `unlink`; the grown node replaces the old one in
+        // the only link that pointed at it.
+        unsafe {
+            let n = (*link)?;
+            let m = Head::meta(n).as_ptr();
+            let before = m_expire(m);
+            if m_has_slot(m) {
+                m_write_expire(m, at);
+            } else if at != 0 {
+                let q = Head::add_expire_slot(n);
+                m_write_expire(Head::meta(q).as_ptr(), at);
+                *link = Some(q);
+            }
+            Some(before)
+        }
+    }
+
+    /// Removes a key; returns its stored key, value, access clock and
+    /// expiry.
+    pub fn remove_full(&mut self, key: &[u8]) -> Option<(Key, V, u32, u64)> {
+        let n = self.unlink(key)?;
+        // SAFETY: `n` was just unlinked: the dict no longer reaches it.
+        unsafe {
+            let k: Key = Head::key(n).into();
+            let (v, lru, exp) = Head::take(n);
+            Some((k, v, lru, exp))
+        }
+    }
+
+    /// Removes a key; returns its value and expiry (no copy of the key).
+    pub fn remove_value_expire(&mut self, key: &[u8]) -> Option<(V, u64)> {
+        let n = self.unlink(key)?;
+        // SAFETY: `n` was just unlinked: the dict no longer reaches it.
+        let (v, _, exp) = unsafe { Head::take(n) };
+        Some((v, exp))
     }
 
     /// Removes a key; returns its stored key and value.
@@ -550,10 +937,10 @@ impl<V> Dict<V> {
         self.rehash_idx = None;
     }
 
-    fn emit_bucket<F: FnMut(&[u8], &V)>(t: &Table<V>, idx: usize, f: &mut F) {
+    fn emit_bucket<'a, F: FnMut(&'a [u8], Entry<&'a V>)>(t: &'a Table<V>, idx: usize, f: &mut F) {
         walk(t.buckets[idx], |n| {
             // SAFETY: `n` is live while the table is borrowed.
-            unsafe { f(Head::key(n), &(*n.as_ptr()).val) };
+            unsafe { f(Head::key(n), view(n)) };
             true
         });
     }
@@ -564,6 +951,15 @@ impl<V> Dict<V> {
     /// if the table grows or shrinks in between (Redis's reverse-binary
     /// cursor).
     pub fn scan<F: FnMut(&[u8], &V)>(&self, cursor: u64, mut f: F) -> u64 {
+        self.scan_entries(cursor, |k, e| f(k, e.val))
+    }
+
+    /// [`Dict::scan`] giving whole entries (access clock, expiry).
+    pub fn scan_entries<'a, F: FnMut(&'a [u8], Entry<&'a V>)>(
+        &'a self,
+        cursor: u64,
+        mut f: F,
+    ) -> u64 {
         if self.is_empty() {
             return 0;
         }
@@ -601,7 +997,12 @@ impl<V> Dict<V> {
 
     /// A uniformly chosen bucket's random entry (as Redis's
     /// `dictGetRandomKey`), or `None` when empty. `rnd` supplies randomness.
-    pub fn random_entry(&self, mut rnd: impl FnMut() -> usize) -> Option<(&[u8], &V)> {
+    pub fn random_entry(&self, rnd: impl FnMut() -> usize) -> Option<(&[u8], &V)> {
+        self.random_node(rnd).map(|(k, e)| (k, e.val))
+    }
+
+    /// [`Dict::random_entry`] giving the whole entry.
+    pub fn random_node(&self, mut rnd: impl FnMut() -> usize) -> Option<(&[u8], Entry<&V>)> {
         if self.is_empty() {
             return None;
         }
@@ -638,13 +1039,18 @@ impl<V> Dict<V> {
                     true
                 });
                 // SAFETY: `pick` is live while `self` is borrowed.
-                return Some(unsafe { (Head::key(pick), &(*pick.as_ptr()).val) });
+                return Some(unsafe { (Head::key(pick), view(pick)) });
             }
         }
     }
 
     /// Iterates over all entries (no particular order).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
+        self.iter_entries().map(|(k, e)| (k, e.val))
+    }
+
+    /// Iterates over all entries with their access clock and expiry.
+    pub fn iter_entries(&self) -> impl Iterator<Item = (&[u8], Entry<&V>)> {
         self.t.iter().flat_map(|t| {
             t.buckets.iter().flat_map(|b| {
                 let mut cur = *b;
@@ -654,7 +1060,7 @@ impl<V> Dict<V> {
                     // iterator borrows it).
                     unsafe {
                         cur = (*n.as_ptr()).next;
-                        Some((Head::key(n), &(*n.as_ptr()).val))
+                        Some((Head::key(n), view(n)))
                     }
                 })
             })
@@ -665,15 +1071,15 @@ impl<V> Dict<V> {
     /// buckets the cursor points at (same cursor rules as [`Dict::scan`]).
     /// Returns the removed entries and the next cursor. Used by the active
     /// expiry cycle.
-    pub fn scan_remove<F: FnMut(&[u8], &V) -> bool>(
+    pub fn scan_remove<F: FnMut(&[u8], Entry<&V>) -> bool>(
         &mut self,
         cursor: u64,
         mut remove: F,
         removed: &mut Vec<(Key, V)>,
     ) -> u64 {
         let mut doomed: Vec<Key> = Vec::new();
-        let next = self.scan(cursor, |k, v| {
-            if remove(k, v) {
+        let next = self.scan_entries(cursor, |k, e| {
+            if remove(k, e) {
                 doomed.push(k.into());
             }
         });
@@ -912,5 +1318,200 @@ mod tests {
         }
         // The array handed over is freed without touching the dict.
         free_buckets::<usize>(vec![None; 1 << 21]);
+    }
+
+    fn key_of(n: usize, salt: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 + n + salt) as u8).collect()
+    }
+
+    #[test]
+    fn node_layout_sizes() {
+        // next (8) + Value-sized V (24) + meta (4) + key [+ 8 expiry].
+        type V = [u64; 3];
+        assert_eq!(Dict::<V>::node_size(12), 48);
+        assert_eq!(Dict::<V>::node_size(10), 46);
+        assert_eq!(Dict::<V>::node_size(0), 36);
+        assert_eq!(Dict::<V>::node_size(126), 36 + 126);
+        assert_eq!(Dict::<V>::node_size(127), 36 + 8 + 127);
+        assert_eq!(Dict::<V>::node_size_with(12, true), 56);
+        assert_eq!(Dict::<()>::node_size(3), 8 + 4 + 3);
+    }
+
+    #[test]
+    fn every_key_length_with_and_without_expiry() {
+        use std::rc::Rc;
+        let token = Rc::new(());
+        let mut lens: Vec<usize> = (0..300).collect();
+        lens.extend([1000, 70_000]);
+        let mut d: Dict<(usize, Rc<()>)> = Dict::new();
+        for &n in &lens {
+            let exp = if n % 2 == 0 { 0 } else { 1_000_000 + n as u64 };
+            d.insert_new_full(&key_of(n, 0), (n, Rc::clone(&token)), n as u32 * 3, exp);
+        }
+        let check = |d: &Dict<(usize, Rc<()>)>, expire_of: &dyn Fn(usize) -> u64| {
+            for &n in &lens {
+                let key = key_of(n, 0);
+                let e = d.entry(&key).expect("present");
+                assert_eq!(e.val.0, n);
+                assert_eq!(e.key(), &key[..]);
+                assert_eq!(e.key_ref(), &key[..]);
+                assert_eq!(e.lru(), (n as u32 * 3) & LRU_MASK);
+                assert_eq!(e.expire(), expire_of(n), "key length {n}");
+            }
+            assert_eq!(d.len(), lens.len());
+            let mut seen = 0;
+            for (k, e) in d.iter_entries() {
+                assert_eq!(k.len(), e.val.0);
+                assert_eq!(e.expire(), expire_of(k.len()));
+                seen += 1;
+            }
+            assert_eq!(seen, lens.len());
+        };
+        check(&d, &|n| if n % 2 == 0 { 0 } else { 1_000_000 + n as u64 });
+        // Give every key an expiry (the even ones grow), change it, clear
+        // it, set it again: several rounds.
+        for round in 1..=4u64 {
+            for &n in &lens {
+                let at = round * 10_000_000 + n as u64;
+                assert!(d.set_expire(&key_of(n, 0), at).is_some());
+            }
+            check(&d, &|n| round * 10_000_000 + n as u64);
+            for &n in &lens {
+                if n % 3 == 0 {
+                    let before = d.set_expire(&key_of(n, 0), 0);
+                    assert_eq!(before, Some(round * 10_000_000 + n as u64));
+                }
+            }
+            check(&d, &|n| {
+                if n % 3 == 0 {
+                    0
+                } else {
+                    round * 10_000_000 + n as u64
+                }
+            });
+        }
+        assert_eq!(d.set_expire(b"absent", 5), None);
+        // The access clock keeps 24 bits and leaves key and expiry alone.
+        for &n in &lens {
+            let mut e = d.entry_mut(&key_of(n, 0)).expect("present");
+            e.set_lru(0xffff_ffff);
+            assert_eq!(e.lru(), LRU_MASK);
+            e.set_lru(n as u32 * 3);
+            assert_eq!(e.key(), &key_of(n, 0)[..]);
+            // In place: works for keys with the field, or to clear.
+            let had = e.expire() != 0 || n % 3 != 0;
+            if had {
+                assert!(e.set_expire_in_place(4 * 10_000_000 + n as u64));
+            }
+        }
+        check(&d, &|n| {
+            if n % 3 == 0 {
+                0
+            } else {
+                4 * 10_000_000 + n as u64
+            }
+        });
+        // Remove, with the full entry returned.
+        for &n in &lens {
+            let (k, v, lru, exp) = d.remove_full(&key_of(n, 0)).expect("present");
+            assert_eq!(&k[..], &key_of(n, 0)[..]);
+            assert_eq!(v.0, n);
+            assert_eq!(lru, (n as u32 * 3) & LRU_MASK);
+            assert_eq!(
+                exp,
+                if n % 3 == 0 {
+                    0
+                } else {
+                    4 * 10_000_000 + n as u64
+                }
+            );
+        }
+        assert!(d.is_empty());
+        assert_eq!(Rc::strong_count(&token), 1);
+    }
+
+    #[test]
+    fn expiry_growth_relinks_nodes_in_chains_during_rehash() {
+        use std::rc::Rc;
+        // Smaller under Miri, which checks every access.
+        let total: usize = if cfg!(miri) { 800 } else { 20_000 };
+        let kept = total / 20;
+        let token = Rc::new(());
+        let mut d: Dict<Rc<()>> = Dict::new();
+        // Grow through several resizes, giving TTLs to keys in the middle
+        // of chains while a rehash is in progress.
+        for i in 0..total {
+            d.insert_new_full(&k(i), Rc::clone(&token), i as u32, 0);
+            if i % 3 == 0 && i > 0 {
+                let j = i / 2;
+                let before = d.set_expire(&k(j), 5_000 + j as u64).expect("present");
+                assert!(before == 0 || before == 5_000 + j as u64);
+            }
+        }
+        // Key j got a TTL if 2j or 2j+1 is a positive multiple of 3 below
+        // `total`.
+        let expected = |j: usize| {
+            let hit = [2 * j, 2 * j + 1]
+                .iter()
+                .any(|&i| i > 0 && i < total && i % 3 == 0);
+            if hit {
+                5_000 + j as u64
+            } else {
+                0
+            }
+        };
+        for j in 0..total {
+            let e = d.entry(&k(j)).expect("present");
+            assert_eq!(e.expire(), expected(j), "key {j}");
+            assert_eq!(e.lru(), j as u32);
+        }
+        // Shrink while expiring: remove most keys, set TTLs on the rest
+        // mid-rehash, and check scan / random picks see consistent nodes.
+        for j in 0..total - kept {
+            assert!(d.remove_value_expire(&k(j)).is_some());
+        }
+        d.shrink_if_needed();
+        assert!(d.is_rehashing());
+        for j in total - kept..total {
+            d.set_expire(&k(j), 1);
+            d.set_expire(&k(j), 0);
+            d.set_expire(&k(j), 9);
+        }
+        let mut cursor = 0;
+        let mut n = 0;
+        loop {
+            cursor = d.scan_entries(cursor, |key, e| {
+                assert_eq!(e.key(), key);
+                assert_eq!(e.expire(), 9);
+                n += 1;
+            });
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(n >= kept);
+        let mut x = 99usize;
+        for _ in 0..200 {
+            let (key, e) = d
+                .random_node(|| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    x >> 33
+                })
+                .expect("non-empty");
+            assert_eq!(e.key(), key);
+            assert_eq!(e.expire(), 9);
+        }
+        while d.rehash(100) {}
+        assert_eq!(d.len(), kept);
+        assert_eq!(Rc::strong_count(&token), kept + 1);
+        // Replacing a value keeps the key's expiry and clock.
+        let last = total - 1;
+        assert!(d.insert_slice(&k(last), Rc::clone(&token)).is_some());
+        assert_eq!(
+            d.entry(&k(last)).map(|e| (e.expire(), e.lru())),
+            Some((9, last as u32))
+        );
+        drop(d);
+        assert_eq!(Rc::strong_count(&token), 1);
     }
 }

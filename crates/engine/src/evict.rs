@@ -32,7 +32,7 @@ use crate::client::Client;
 use crate::command::{flags, Cmd};
 use crate::ctx::notify;
 use crate::dict::Key;
-use crate::value::Entry;
+use crate::value::{Entry, Value};
 use crate::Engine;
 
 // ---------------------------------------------------------------------------
@@ -442,13 +442,13 @@ impl Evict {
         }
     }
 
-    fn score(&self, e: &Entry, now_ms: u64) -> u64 {
+    fn score(&self, e: &Entry<&Value>, now_ms: u64) -> u64 {
         match self.policy {
             Policy::AllkeysLfu | Policy::VolatileLfu => {
-                255 - u64::from(lfu_decr_and_return(e.lru, now_ms, self.lfu_decay_time))
+                255 - u64::from(lfu_decr_and_return(e.lru(), now_ms, self.lfu_decay_time))
             }
-            Policy::VolatileTtl => u64::MAX - e.expire,
-            _ => estimate_idle_ms(e.lru, now_ms),
+            Policy::VolatileTtl => u64::MAX - e.expire(),
+            _ => estimate_idle_ms(e.lru(), now_ms),
         }
     }
 
@@ -492,7 +492,7 @@ fn sample_keys(
     volatile: bool,
     count: usize,
     rnd: u64,
-    mut f: impl FnMut(&[u8], &Entry),
+    mut f: impl FnMut(&[u8], &Entry<&Value>),
 ) {
     if db.dict.is_empty() || (volatile && db.expires == 0) {
         return;
@@ -508,10 +508,10 @@ fn sample_keys(
     let mut found = 0;
     let mut steps = 0;
     while found < count && steps < max_steps {
-        cursor = db.dict.scan(cursor, |k, e| {
-            if found < count && (!volatile || e.expire != 0) {
+        cursor = db.dict.scan_entries(cursor, |k, e| {
+            if found < count && (!volatile || e.expire() != 0) {
                 found += 1;
-                f(k, e);
+                f(k, &e);
             }
         });
         steps += 1;
@@ -543,14 +543,14 @@ fn pick_victim(eng: &mut Engine) -> Option<(usize, Key)> {
                 }
                 let ev = &eng.evict;
                 if !volatile {
-                    if let Some((k, _)) = db.dict.random_entry(|| ev.next_rand() as usize) {
+                    if let Some((k, _)) = db.dict.random_node(|| ev.next_rand() as usize) {
                         return Some((j, k.into()));
                     }
                     continue;
                 }
                 for _ in 0..32 {
-                    if let Some((k, e)) = db.dict.random_entry(|| ev.next_rand() as usize) {
-                        if e.expire != 0 {
+                    if let Some((k, e)) = db.dict.random_node(|| ev.next_rand() as usize) {
+                        if e.expire() != 0 {
                             return Some((j, k.into()));
                         }
                     }
@@ -570,8 +570,8 @@ fn pick_victim(eng: &mut Engine) -> Option<(usize, Key)> {
                 // take the first qualifying key rather than spin.
                 return eng.dbs.iter().enumerate().find_map(|(i, db)| {
                     db.dict
-                        .iter()
-                        .find(|(_, e)| !volatile || e.expire != 0)
+                        .iter_entries()
+                        .find(|(_, e)| !volatile || e.expire() != 0)
                         .map(|(k, _)| (i, k.into()))
                 });
             }
@@ -602,8 +602,8 @@ fn pick_victim(eng: &mut Engine) -> Option<(usize, Key)> {
                 let live = eng
                     .dbs
                     .get(p.db)
-                    .and_then(|d| d.dict.get(&p.key))
-                    .is_some_and(|e| !volatile || e.expire != 0);
+                    .and_then(|d| d.dict.entry(&p.key))
+                    .is_some_and(|e| !volatile || e.expire() != 0);
                 if live {
                     return Some((p.db, p.key));
                 }
@@ -733,10 +733,13 @@ pub fn memory_breakdown(eng: &Engine, used: u64) -> Breakdown {
     let startup = eng.evict.startup.min(used);
     let mut tables = 0u64;
     for db in &eng.dbs {
-        // A bucket pointer per slot; per key a node (key pointer, entry,
-        // next pointer) and the key's allocation header.
-        let node = (std::mem::size_of::<Entry>() + 24 + 16) as u64;
-        tables += db.dict.buckets() as u64 * 8 + db.dict.len() as u64 * node;
+        // A bucket pointer per slot; per key the fixed part of its node
+        // (next pointer, value, meta word), and 8 bytes more for the
+        // expiry field of a key with a TTL. The key bytes in the node count
+        // as data, as Redis counts the key's sds.
+        let node = crate::dict::Dict::<Value>::node_size(0) as u64;
+        tables +=
+            db.dict.buckets() as u64 * 8 + db.dict.len() as u64 * node + db.expires as u64 * 8;
     }
     let overhead = (startup + tables).min(used);
     let dataset = used - overhead;
@@ -1091,7 +1094,9 @@ mod tests {
         // LRU: the key idle the longest goes first.
         t.raw(&["SET", "old", "v"]);
         t.raw(&["SET", "new", "v"]);
-        t.eng.dbs[0].dict.get_mut(b"old").unwrap().lru -= 100;
+        let mut e = t.eng.dbs[0].dict.entry_mut(b"old").unwrap();
+        let l = e.lru();
+        e.set_lru(l - 100);
         t.eng.config.set("maxmemory-policy", "allkeys-lru").unwrap();
         t.eng.evict.configure(&t.eng.config);
         let (_, k) = pick_victim(&mut t.eng).unwrap();

@@ -722,7 +722,10 @@ impl Engine {
         else {
             return;
         };
-        let exists = self.dbs.get(db).is_some_and(|d| d.dict.get(key).is_some());
+        let exists = self
+            .dbs
+            .get(db)
+            .is_some_and(|d| d.dict.entry(key).is_some());
         for (id, expired_at_watch) in ids.iter_mut() {
             if *expired_at_watch {
                 if !exists {
@@ -748,7 +751,10 @@ impl Engine {
             if db.is_some() && db != Some(*d) {
                 continue;
             }
-            let exists = self.dbs.get(*d).is_some_and(|x| x.dict.get(key).is_some());
+            let exists = self
+                .dbs
+                .get(*d)
+                .is_some_and(|x| x.dict.entry(key).is_some());
             if !exists {
                 continue;
             }

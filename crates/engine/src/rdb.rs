@@ -23,7 +23,7 @@ use crate::types::list::List;
 use crate::types::set::Set;
 use crate::types::stream::{Stream, StreamId};
 use crate::types::zset::ZSet;
-use crate::value::{Entry, Str, Value};
+use crate::value::{OwnedEntry, Str, Value};
 use crate::Engine;
 
 /// The RDB format version written (Redis 7.0's `RDB_VERSION`).
@@ -560,24 +560,24 @@ pub fn serialize(eng: &Engine, opts: SaveOptions) -> Result<Vec<u8>, RdbError> {
         w.byte(op::RESIZEDB);
         w.len(db.dict.len());
         w.len(db.expires);
-        for (k, e) in db.dict.iter() {
+        for (k, e) in db.dict.iter_entries() {
             let mark = w.buf.len();
-            if e.expire != 0 {
+            if e.expire() != 0 {
                 w.byte(op::EXPIRETIME_MS);
-                w.buf.extend_from_slice(&e.expire.to_le_bytes());
+                w.buf.extend_from_slice(&e.expire().to_le_bytes());
             }
             // Access information for the eviction policy, as Redis saves it.
             if eng.evict.policy.is_lru() {
                 w.byte(op::IDLE);
-                w.len((crate::evict::estimate_idle_ms(e.lru, now) / 1000) as usize);
+                w.len((crate::evict::estimate_idle_ms(e.lru(), now) / 1000) as usize);
             } else if eng.evict.policy.is_lfu() {
                 w.byte(op::FREQ);
-                w.byte(eng.evict.freq(e.lru, now).min(255) as u8);
+                w.byte(eng.evict.freq(e.lru(), now).min(255) as u8);
             }
             // Type byte first, then the key, then the body: write the
             // value to a side buffer to keep that order.
             let mut vw = Writer::new(opts.compress);
-            match vw.value(&e.val) {
+            match vw.value(e.val) {
                 Ok(()) => {
                     w.byte(vw.buf[0]);
                     w.string(k);
@@ -1606,7 +1606,7 @@ pub fn apply(eng: &mut Engine, p: Parsed, merge: bool) -> Result<LoadStats, RdbE
         let Some(db) = eng.dbs.get_mut(k.db) else {
             return err("database index out of range");
         };
-        if db.dict.get(&k.key).is_some() && !merge {
+        if db.dict.entry(&k.key).is_some() && !merge {
             return Err(RdbError(format!(
                 "RDB has duplicated key '{}' in DB {}",
                 String::from_utf8_lossy(&k.key),
@@ -1615,7 +1615,7 @@ pub fn apply(eng: &mut Engine, p: Parsed, merge: bool) -> Result<LoadStats, RdbE
         }
         db.insert_entry(
             k.key.into_boxed_slice(),
-            Entry {
+            OwnedEntry {
                 val: k.val,
                 expire: k.expire,
                 lru,
@@ -2144,14 +2144,17 @@ mod tests {
     fn encodings(t: &mut TestEngine) -> Vec<(String, String)> {
         let mut v = Vec::new();
         for db in [0usize, 3] {
-            let mut keys: Vec<Vec<u8>> =
-                t.eng.dbs[db].dict.iter().map(|(k, _)| k.to_vec()).collect();
+            let mut keys: Vec<Vec<u8>> = t.eng.dbs[db]
+                .dict
+                .iter_entries()
+                .map(|(k, _)| k.to_vec())
+                .collect();
             keys.sort();
             for k in keys {
-                let e = t.eng.dbs[db].dict.get(&k).unwrap();
+                let e = t.eng.dbs[db].dict.entry(&k).unwrap();
                 v.push((
                     String::from_utf8_lossy(&k).into_owned(),
-                    format!("{} {}", e.val.encoding(), e.expire),
+                    format!("{} {}", e.val.encoding(), e.expire()),
                 ));
             }
         }
@@ -2503,8 +2506,13 @@ mod tests {
                 }
                 // Single values as RESTORE sees them.
                 let mut w = Writer::new(true);
-                if let Some(en) = small.eng.dbs[0].dict.iter().nth(round % 8).map(|(_, e)| e) {
-                    w.value(&en.val).unwrap();
+                if let Some(en) = small.eng.dbs[0]
+                    .dict
+                    .iter_entries()
+                    .nth(round % 8)
+                    .map(|(_, e)| e)
+                {
+                    w.value(en.val).unwrap();
                     let mut v = w.buf;
                     let i = (rnd() as usize) % v.len();
                     v[i] = rnd() as u8;

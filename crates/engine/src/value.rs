@@ -331,14 +331,20 @@ impl Value {
     }
 }
 
-/// What the keyspace stores for a key: the value, its expiry and its
-/// access clock.
+/// A keyspace entry as stored: a view of a node of the keyspace dict (the
+/// value, and through accessors its expiry and access clock, which live in
+/// the node; see [`crate::dict`]).
+pub use crate::dict::Entry;
+
+/// A key's entry taken out of the keyspace (RENAME, MOVE, RESTORE, loading):
+/// the value, its expiry and its access clock.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct OwnedEntry {
     pub val: Value,
     /// Absolute expiry time in Unix milliseconds; 0 means no expiry.
     pub expire: u64,
-    /// Last access, in seconds of the server's LRU clock (OBJECT IDLETIME).
+    /// Last access, in seconds of the server's LRU clock (OBJECT IDLETIME),
+    /// or the LFU word; 24 bits.
     pub lru: u32,
 }
 
@@ -351,7 +357,10 @@ mod tests {
         assert_eq!(std::mem::size_of::<SmallBytes>(), 16);
         assert_eq!(std::mem::size_of::<Str>(), 24);
         assert_eq!(std::mem::size_of::<Value>(), 24);
-        assert_eq!(std::mem::size_of::<Entry>(), 40);
+        // A keyspace node: next (8) + Value (24) + meta word (4) + key,
+        // so a 12-byte key fills jemalloc's 48-byte class exactly.
+        assert_eq!(crate::dict::Dict::<Value>::node_size(12), 48);
+        assert_eq!(crate::dict::Dict::<Value>::node_size_with(12, true), 56);
     }
 
     #[test]

@@ -676,8 +676,8 @@ fn valid_hll(b: &[u8]) -> bool {
 
 /// Checks that an entry holds a HyperLogLog (integer-encoded strings never
 /// do, as in Redis).
-fn check(e: &Entry) -> Result<(), Reply> {
-    match &e.val {
+fn check(e: &Entry<&mut Value>) -> Result<(), Reply> {
+    match &*e.val {
         Value::Str(Str::Int(_)) => Err(not_hll()),
         Value::Str(s) => {
             if s.with_bytes(valid_hll) {
@@ -706,8 +706,8 @@ fn hll_mut<'c>(
     let Some(e) = e else {
         return Ok(None);
     };
-    check(e)?;
-    match &mut e.val {
+    check(&e)?;
+    match e.val {
         Value::Str(s) => Ok(Some(s.make_raw())),
         _ => Err(errors::wrongtype()),
     }
@@ -719,7 +719,7 @@ fn merge_key(ctx: &mut Ctx<'_>, key: &[u8], max: &mut [u8; REGS]) -> Result<Opti
     let Some(e) = ctx.lookup(key) else {
         return Ok(None);
     };
-    check(e)?;
+    check(&e)?;
     let Value::Str(s) = &e.val else {
         return Err(errors::wrongtype());
     };

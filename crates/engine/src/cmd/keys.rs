@@ -10,7 +10,7 @@ use crate::ctx::{eq_ic, notify, Ctx};
 use crate::dict::{Dict, Key};
 use crate::errors;
 use crate::glob::glob_match;
-use crate::value::{Entry, Str, Value};
+use crate::value::{Entry, OwnedEntry, Str, Value};
 
 /// Declares this family's commands.
 pub fn register(v: &mut Vec<Cmd>) {
@@ -403,7 +403,7 @@ fn same_object() -> Reply {
 
 /// Looks a key up for reading without touching its access clock (Redis's
 /// `LOOKUP_NOTOUCH`), counting a keyspace hit or miss.
-fn peek<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<&'c Entry> {
+fn peek<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Option<Entry<&'c Value>> {
     let now = ctx.now();
     let db = ctx.client.db;
     let eng = &mut *ctx.eng;
@@ -485,7 +485,7 @@ const LAZYFREE_THRESHOLD: usize = 64;
 
 /// Frees a detached keyspace table, on a background thread when asked to
 /// and when it is big enough for that to matter.
-fn free_dict(d: Dict<Entry>, lazy: bool) {
+fn free_dict(d: Dict<Value>, lazy: bool) {
     if lazy && d.len() > LAZYFREE_THRESHOLD {
         let spawned = std::thread::Builder::new()
             .name("lazyfree".into())
@@ -555,8 +555,8 @@ fn unlink(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         let db = ctx.client.db;
         let live = ctx.eng.dbs[db]
             .dict
-            .get(k)
-            .is_some_and(|e| e.expire == 0 || e.expire > now);
+            .entry(k)
+            .is_some_and(|e| e.expire() == 0 || e.expire() > now);
         if !live {
             if ctx.delete(k) {
                 ctx.modified(k, notify::GENERIC, "del");
@@ -618,8 +618,8 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let db = ctx.db();
     let mut buf = vec![0u8; HDR_ROOM];
     let mut count = 0usize;
-    for (k, e) in db.dict.iter() {
-        if (all || glob_match(pat, k, false)) && (e.expire == 0 || e.expire > now) {
+    for (k, e) in db.dict.iter_entries() {
+        if (all || glob_match(pat, k, false)) && (e.expire() == 0 || e.expire() > now) {
             put_bulk(&mut buf, k);
             count += 1;
         }
@@ -662,14 +662,14 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let mut iterations = count.saturating_mul(10);
     let mut visited = 0i64;
     loop {
-        cursor = db.dict.scan(cursor, |k, e| {
+        cursor = db.dict.scan_entries(cursor, |k, e| {
             visited += 1;
             if let Some(p) = pat {
                 if !glob_match(p, k, false) {
                     return;
                 }
             }
-            let expired = e.expire != 0 && e.expire <= now;
+            let expired = e.expire() != 0 && e.expire() <= now;
             // An expired key's type is "none"; it is filtered out below anyway.
             if let Some(t) = typ {
                 if !expired && !t.eq_ignore_ascii_case(e.val.type_name().as_bytes()) {
@@ -710,11 +710,14 @@ fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         let (key, expired) = {
             let Some((k, e)) = db
                 .dict
-                .random_entry(|| rand::Rng::random::<u64>(rng) as usize)
+                .random_node(|| rand::Rng::random::<u64>(rng) as usize)
             else {
                 return Reply::Null;
             };
-            (Bytes::copy_from_slice(k), e.expire != 0 && e.expire <= now)
+            (
+                Bytes::copy_from_slice(k),
+                e.expire() != 0 && e.expire() <= now,
+            )
         };
         if !expired {
             return Reply::Bulk(key);
@@ -794,7 +797,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let lru = ctx.lru();
     let (val, expire) = match ctx.lookup(key) {
         None => return Reply::Int(0),
-        Some(e) => (e.val.clone(), e.expire),
+        Some(e) => (e.val.clone(), e.expire()),
     };
     let now = ctx.now();
     let dst = &mut ctx.eng.dbs[dst_db];
@@ -804,7 +807,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
         dst.remove(newkey);
     }
-    dst.insert_entry(Key::from(&newkey[..]), Entry { val, expire, lru });
+    dst.insert_entry(Key::from(&newkey[..]), OwnedEntry { val, expire, lru });
     ctx.eng.process_expired_logs();
     ctx.modified_in(dst_db, newkey, notify::GENERIC, "copy_to");
     Reply::Int(1)
@@ -893,12 +896,12 @@ fn touch_swapped_watches(ctx: &mut Ctx<'_>, a: usize, b: usize) {
         } else {
             continue;
         };
-        let exists_in_emptied = eng.dbs[emptied].dict.get(key).is_some();
-        let in_replaced = eng.dbs[replaced].dict.get(key);
+        let exists_in_emptied = eng.dbs[emptied].dict.entry(key).is_some();
+        let in_replaced = eng.dbs[replaced].dict.entry(key);
         if !exists_in_emptied && in_replaced.is_none() {
             continue;
         }
-        let replaced_expired = in_replaced.is_some_and(|e| e.expire != 0 && e.expire <= now);
+        let replaced_expired = in_replaced.is_some_and(|e| e.expire() != 0 && e.expire() <= now);
         for (id, expired_at_watch) in ids.iter_mut() {
             if *expired_at_watch {
                 if in_replaced.is_none() {
@@ -978,7 +981,11 @@ fn expire_generic(
     let Some(e) = ctx.lookup_write(key) else {
         return Reply::Int(0);
     };
-    let current: i64 = if e.expire == 0 { -1 } else { e.expire as i64 };
+    let current: i64 = if e.expire() == 0 {
+        -1
+    } else {
+        e.expire() as i64
+    };
     if flags & NX != 0 && current != -1 {
         return Reply::Int(0);
     }
@@ -1001,9 +1008,7 @@ fn expire_generic(
             ctx.rewrite_propagation(vec![del, key.clone()]);
         }
     } else {
-        let before = e.expire;
-        e.expire = when as u64;
-        ctx.db().note_expire_change(before, when as u64);
+        ctx.db().set_expire(key, when as u64);
         ctx.modified(key, notify::GENERIC, "expire");
         // Propagated as PEXPIREAT with the absolute time, options kept.
         if ctx.propagating() {
@@ -1042,10 +1047,10 @@ fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], ms: bool, abs: bool) -> Reply {
     let Some(e) = peek(ctx, key) else {
         return Reply::Int(-2);
     };
-    if e.expire == 0 {
+    if e.expire() == 0 {
         return Reply::Int(-1);
     }
-    let exp = e.expire as i64;
+    let exp = e.expire() as i64;
     let t = if abs {
         exp
     } else {
@@ -1078,7 +1083,9 @@ fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let key = &args[1];
     match ctx.lookup_write(key) {
-        Some(e) if e.expire != 0 => e.expire = 0,
+        Some(mut e) if e.expire() != 0 => {
+            e.set_expire_in_place(0);
+        }
         _ => return Reply::Int(0),
     }
     ctx.db().expires -= 1;
@@ -1127,14 +1134,14 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     match peek(ctx, &args[2]) {
         None => Reply::Null,
         Some(_) if lfu => Reply::err_static("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
-        Some(e) => Reply::Int((crate::evict::estimate_idle_ms(e.lru, now) / 1000) as i64),
+        Some(e) => Reply::Int((crate::evict::estimate_idle_ms(e.lru(), now) / 1000) as i64),
     }
 }
 
 fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let lfu = lfu_policy(ctx);
     let now = ctx.now();
-    match peek(ctx, &args[2]).map(|e| e.lru) {
+    match peek(ctx, &args[2]).map(|e| e.lru()) {
         None => Reply::Null,
         Some(_) if !lfu => Reply::err_static("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
         Some(lru) => Reply::Int(i64::from(ctx.eng.evict.freq(lru, now))),
@@ -2037,8 +2044,9 @@ mod tests {
     fn object_idletime_counts_seconds() {
         let mut t = t();
         t.raw(&["SET", "s", "v"]);
-        if let Some(e) = t.eng.dbs[0].dict.get_mut(b"s") {
-            e.lru -= 7;
+        if let Some(mut e) = t.eng.dbs[0].dict.entry_mut(b"s") {
+            let l = e.lru();
+            e.set_lru(l - 7);
         }
         assert_eq!(t.raw(&["OBJECT", "IDLETIME", "s"]), ":7\r\n");
         // OBJECT does not touch; TOUCH does.

@@ -125,12 +125,12 @@ fn migrate(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let mut items: Vec<(Bytes, Vec<u8>, u64)> = Vec::new();
     for k in args.iter().skip(first).take(num) {
         let Some(e) = ctx.lookup(k) else { continue };
-        let ttl = if e.expire != 0 {
-            e.expire.saturating_sub(now).max(1)
+        let ttl = if e.expire() != 0 {
+            e.expire().saturating_sub(now).max(1)
         } else {
             0
         };
-        match rdb::dump_payload(&e.val, compress) {
+        match rdb::dump_payload(e.val, compress) {
             Ok(p) => items.push((k.clone(), p, ttl)),
             Err(er) => return Reply::err(format!("ERR {er}")),
         }

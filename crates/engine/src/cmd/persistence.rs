@@ -8,7 +8,7 @@ use crate::command::Cmd;
 use crate::ctx::{eq_ic, notify, Ctx};
 use crate::errors;
 use crate::rdb;
-use crate::value::Entry;
+use crate::value::OwnedEntry;
 
 /// Declares the commands of this module.
 pub fn register(v: &mut Vec<Cmd>) {
@@ -104,7 +104,7 @@ fn dump(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let Some(e) = ctx.lookup(&args[1]) else {
         return Reply::Null;
     };
-    match rdb::dump_payload(&e.val, compress) {
+    match rdb::dump_payload(e.val, compress) {
         Ok(p) => Reply::Bulk(Bytes::from(p)),
         Err(er) => Reply::err(format!("ERR {er}")),
     }
@@ -186,7 +186,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let db = ctx.client.db;
     ctx.eng.dbs[db].insert_entry(
         key.to_vec().into_boxed_slice(),
-        Entry {
+        OwnedEntry {
             val,
             expire: ttl as u64,
             lru,

@@ -1479,10 +1479,10 @@ pub fn dataset_digest(eng: &Engine) -> String {
             continue;
         }
         mix_digest(&mut fin, &(j as u32).to_be_bytes());
-        for (k, e) in db.dict.iter() {
+        for (k, e) in db.dict.iter_entries() {
             let mut d = [0u8; 20];
             mix_digest(&mut d, k);
-            object_digest(&mut d, &e.val, e.expire != 0);
+            object_digest(&mut d, e.val, e.expire() != 0);
             xor_digest(&mut fin, &d);
         }
     }
@@ -1577,10 +1577,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ("object", 3) => {
             let db = ctx.client.db;
             let now = ctx.now();
-            let Some(e) = ctx.eng.dbs[db].dict.get(&args[2]) else {
+            let Some(e) = ctx.eng.dbs[db].dict.entry(&args[2]) else {
                 return errors::no_such_key();
             };
-            let (enc, ser, addr) = match &e.val {
+            let (enc, ser, addr) = match e.val {
                 Value::Str(s) => (s.encoding(), serialized_len(s), s as *const Str as usize),
                 #[allow(unreachable_patterns)]
                 other => (
@@ -1589,15 +1589,15 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                     other as *const Value as usize,
                 ),
             };
-            let idle = crate::evict::estimate_idle_ms(e.lru, now) / 1000;
+            let idle = crate::evict::estimate_idle_ms(e.lru(), now) / 1000;
             Reply::Status(Bytes::from(format!(
                 "Value at:0x{addr:x} refcount:1 encoding:{enc} serializedlength:{ser} lru:{} lru_seconds_idle:{idle}",
-                e.lru & 0xff_ffff
+                e.lru() & 0xff_ffff
             )))
         }
         ("listpack", 3) | ("quicklist", 3) | ("quicklist", 4) => {
             let db = ctx.client.db;
-            if ctx.eng.dbs[db].dict.get(&args[2]).is_none() {
+            if ctx.eng.dbs[db].dict.entry(&args[2]).is_none() {
                 return errors::no_such_key();
             }
             if sub == "listpack" {
@@ -1612,8 +1612,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             let mut out = Vec::new();
             for k in &args[2..] {
                 let mut d = [0u8; 20];
-                if let Some(e) = ctx.eng.dbs[db].dict.get(k) {
-                    object_digest(&mut d, &e.val, e.expire != 0);
+                if let Some(e) = ctx.eng.dbs[db].dict.entry(k) {
+                    object_digest(&mut d, e.val, e.expire() != 0);
                 }
                 out.push(Reply::Status(Bytes::from(hex(&d))));
             }
@@ -1772,7 +1772,7 @@ fn memory_usage(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let db = ctx.client.db;
     let now = ctx.now();
     match ctx.eng.dbs[db].get(&args[2], now) {
-        Some(e) => Reply::Int(key_memory_usage(&args[2], &e.val) as i64),
+        Some(e) => Reply::Int(key_memory_usage(&args[2], e.val) as i64),
         None => Reply::Null,
     }
 }
@@ -1812,11 +1812,18 @@ fn memory_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
             Reply::Map(vec![
                 (
                     b("overhead.hashtable.main"),
-                    Reply::Int((db.dict.buckets() * 8 + db.len() * 24) as i64),
+                    // Bucket pointers and the fixed part of every node
+                    // (next, value, meta word; the key bytes are data).
+                    Reply::Int(
+                        (db.dict.buckets() * 8
+                            + db.len() * crate::dict::Dict::<Value>::node_size(0))
+                            as i64,
+                    ),
                 ),
                 (
+                    // The 8-byte expiry field of each key with a TTL.
                     b("overhead.hashtable.expires"),
-                    Reply::Int((db.expires * 24) as i64),
+                    Reply::Int((db.expires * 8) as i64),
                 ),
                 (b("overhead.hashtable.slot-to-keys"), Reply::Int(0)),
             ]),

@@ -270,7 +270,7 @@ fn get_set_w<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut Set>
 
 /// A live set in `db` (the caller has already expired and type-checked it).
 fn set_ref<'d>(db: &'d Db, key: &[u8]) -> Option<&'d Set> {
-    match db.dict.get(key) {
+    match db.dict.entry(key) {
         Some(Entry {
             val: Value::Set(s), ..
         }) => Some(s),

@@ -558,7 +558,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             ctx.rewrite_propagation(vec![repl::word("PEXPIREAT"), key.clone(), repl::int(ms)]);
         }
     } else if flags & PERSIST != 0 {
-        let had = ctx.lookup_write(key).is_some_and(|e| e.expire != 0);
+        let had = ctx.lookup_write(key).is_some_and(|e| e.expire() != 0);
         if had {
             ctx.db().set_expire(key, 0);
             ctx.modified(key, notify::GENERIC, "persist");

@@ -113,8 +113,8 @@ fn watched_key_expired(ctx: &mut Ctx<'_>) -> bool {
         if stale_at_watch {
             continue;
         }
-        if let Some(e) = ctx.eng.dbs.get(*db).and_then(|d| d.dict.get(key)) {
-            if e.expire != 0 && e.expire <= now {
+        if let Some(e) = ctx.eng.dbs.get(*db).and_then(|d| d.dict.entry(key)) {
+            if e.expire() != 0 && e.expire() <= now {
                 return true;
             }
         }
@@ -156,8 +156,8 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
         let expired = ctx.eng.dbs[db]
             .dict
-            .get(key)
-            .is_some_and(|e| e.expire != 0 && e.expire <= now);
+            .entry(key)
+            .is_some_and(|e| e.expire() != 0 && e.expire() <= now);
         // A copy: the argument is a slice of the connection's read buffer,
         // which a long-lived WATCH must not keep alive.
         let key = Bytes::copy_from_slice(key);
