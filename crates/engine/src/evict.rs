@@ -94,6 +94,28 @@ fn count_alloc(n: usize) {
     }
 }
 
+/// Returns jemalloc's dirty pages (freed but still resident) of every arena
+/// to the system (`arena.<MALLCTL_ARENAS_ALL>.purge`, as Redis's MEMORY
+/// PURGE). Called after a big hash table is freed (a finished resize or a
+/// flush): without a background purging thread its pages would otherwise
+/// stay in the process's RSS until later allocator activity decays them.
+pub fn purge_allocator() {
+    // MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
+    const NAME: &[u8] = b"arena.4096.purge\0";
+    // SAFETY: a jemalloc control that reads and writes no argument (all
+    // pointers null, length 0) and only returns unused pages to the OS;
+    // the name is NUL-terminated.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            NAME.as_ptr() as *const libc::c_char,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
+}
+
 #[inline]
 fn count_free(n: usize) {
     ALLOCATED.fetch_sub(n, Ordering::Relaxed);

@@ -1870,11 +1870,9 @@ fn memory_malloc_stats(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
 }
 
 fn memory_purge(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    // The server allocates with jemalloc (glibc's malloc_trim would not
+    // reach its pages).
+    crate::evict::purge_allocator();
     Reply::ok()
 }
 
