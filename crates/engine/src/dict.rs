@@ -553,6 +553,12 @@ impl<V> Default for Dict<V> {
 }
 
 const INITIAL_SIZE: usize = 4;
+/// The table doubles when it holds this many entries per bucket, so the
+/// load factor stays between 1 and 2 (Redis doubles at 1: between 0.5 and
+/// 1). A bucket is an 8-byte pointer: this halves the array's share of a
+/// key (4-8 bytes instead of 8-16; 4.2 instead of 8.4 at a million keys)
+/// for about 0.4 more chain nodes visited per successful lookup.
+const MAX_LOAD: usize = 2;
 /// Shrink when fewer than 1 in 10 buckets hold an entry (Redis's HT_MIN_FILL).
 const MIN_FILL: usize = 10;
 
@@ -722,8 +728,8 @@ impl<V> Dict<V> {
         }
         if self.t[0].buckets.is_empty() {
             self.start_resize(INITIAL_SIZE);
-        } else if self.t[0].used >= self.t[0].buckets.len() {
-            self.start_resize(self.t[0].used + 1);
+        } else if self.t[0].used >= self.t[0].buckets.len() * MAX_LOAD {
+            self.start_resize(self.t[0].buckets.len() * 2);
         }
     }
 
