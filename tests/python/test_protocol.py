@@ -185,6 +185,24 @@ def test_pipeline_1000_commands_one_write(rc):
     assert replies[999] == b"999"
 
 
+def test_long_pipeline_with_a_blocking_pop_and_another_client(server):
+    """A long pipeline is run in several batches (a batch is cut when its
+    commands are slow, and reading stops while a batch's worth waits); a
+    blocking pop in the middle parks the rest, and another client is served
+    meanwhile and unblocks it."""
+    a = server.conn()
+    b = server.conn()
+    first = b"".join(encode_command("INCR", "cnt") for _ in range(20000))
+    rest = b"".join(encode_command("INCR", "cnt") for _ in range(20000))
+    a.send(first + encode_command("BLPOP", "bq", "10") + rest + encode_command("GET", "cnt"))
+    assert [a.read_reply() for _ in range(20000)] == list(range(1, 20001))
+    assert b.call("PING") == Status("PONG")
+    assert b.call("RPUSH", "bq", "x") == 1
+    assert a.read_reply() == [b"bq", b"x"]
+    assert [a.read_reply() for _ in range(20000)] == list(range(20001, 40001))
+    assert a.read_reply() == b"40000"
+
+
 def test_pipeline_mixed_commands_one_write(rc):
     cmds = []
     expected = []
