@@ -1134,6 +1134,14 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    /// A small deterministic generator for the random picks.
+    fn lcg(mut x: usize) -> impl FnMut() -> usize {
+        move || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            x >> 33
+        }
+    }
+
     fn k(i: usize) -> Key {
         format!("key:{i}").into_bytes().into_boxed_slice()
     }
@@ -1325,14 +1333,9 @@ mod tests {
         for i in 0..100 {
             d.insert(k(i), i);
         }
-        let mut x = 12345usize;
+        let mut rnd = lcg(12345);
         for _ in 0..100 {
-            let (key, v) = d
-                .random_entry(|| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    x >> 33
-                })
-                .unwrap();
+            let (key, v) = d.random_entry(&mut rnd).unwrap();
             assert_eq!(&*k(*v), key);
         }
     }
@@ -1507,14 +1510,9 @@ mod tests {
             }
         }
         assert!(n >= kept);
-        let mut x = 99usize;
+        let mut rnd = lcg(99);
         for _ in 0..200 {
-            let (key, e) = d
-                .random_node(|| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    x >> 33
-                })
-                .expect("non-empty");
+            let (key, e) = d.random_node(&mut rnd).expect("non-empty");
             assert_eq!(e.key(), key);
             assert_eq!(e.expire(), 9);
         }
