@@ -23,6 +23,9 @@
 // Tests may panic on purpose.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+// Links Lua 5.1.5 with read-only tables (mlua links no Lua of its own).
+extern crate lunakv_lua;
+
 mod glue;
 mod num;
 #[cfg(test)]

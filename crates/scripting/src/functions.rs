@@ -399,7 +399,7 @@ pub enum RestorePolicy {
 impl FunctionsEngine {
     /// Creates the engine and its Lua VM.
     pub fn new() -> Result<FunctionsEngine, VmError> {
-        let vm = LuaVm::new()?;
+        let vm = LuaVm::for_functions()?;
         let load: Rc<RefCell<Option<LoadState>>> = Rc::new(RefCell::new(None));
         let load_logs: LoadLogs = Rc::new(RefCell::new(Vec::new()));
         let (load_api, genv, genv_mt, pcall) = {
@@ -474,15 +474,6 @@ impl FunctionsEngine {
             (load_api, genv, genv_mt, pcall)
         };
         genv_mt.raw_set("__index", vm.env().clone())?;
-        // Redis defines redis.breakpoint, redis.debug and
-        // redis.replicate_commands in EVAL's VM only (eval.c), not here.
-        let redis: Table = vm.env().get("redis")?;
-        if let Some(mt) = redis.metatable() {
-            let real: Table = mt.raw_get("__index")?;
-            for k in ["breakpoint", "debug", "replicate_commands"] {
-                real.raw_set(k, Value::Nil)?;
-            }
-        }
         Ok(FunctionsEngine {
             vm,
             genv,

@@ -18,6 +18,9 @@
 // Tests may panic on purpose.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+// Links Lua 5.1.5 with read-only tables (mlua links no Lua of its own).
+extern crate lunakv_lua;
+
 pub mod convert;
 pub mod eval;
 pub mod flags;

@@ -2,41 +2,27 @@
 //!
 //! # Read-only tables
 //!
-//! Redis 7 patches Lua's table-write path (a `readonly` flag checked by the
-//! VM, `rawset`, `lua_setmetatable`, ...) and sets it on the globals table,
-//! on every table reachable from it and on their metatables. We link the
-//! stock Lua 5.1 that mlua builds (`vendored`), which has no such flag, and a
-//! metatable on `_G` alone is not enough: assignments to *existing* keys
-//! never consult `__newindex`, and `rawset`, `setmetatable` and
-//! `table.insert` bypass metatables entirely.
+//! Redis 7 patches Lua's table-write path with a `readonly` flag on tables
+//! and sets it on the globals table, on every table reachable from it and
+//! on their metatables (`luaSetTableProtectionRecursively`); Redis 7.0.15
+//! as packaged by Debian also protects the string metatable. We link a Lua
+//! 5.1.5 built with the same flag (crates/lua, a patch of our own applied
+//! to the `lua-src` crate's sources at build time), so the VM's
+//! assignments, `rawset`, `rawseti` (`table.insert`, `table.remove`,
+//! `table.sort`) and `setmetatable` refuse protected tables with Redis's
+//! text `Attempt to modify a readonly table` (with the position of the
+//! writing line for assignments, without it from C functions, as in
+//! Redis), while reads are plain table reads. [`crate::vm`] sets the flags
+//! once the VM is built; EVAL opens the globals only to set `KEYS` and
+//! `ARGV`. `getfenv`/`setfenv`/`debug` are not exposed (as in the Redis
+//! 7.0.15 packaged by Debian, which removed them as a security fix).
 //!
-//! So every protected table `T` is hidden behind an *empty proxy* `P`
-//! whose metatable is `{__index = T, __newindex = <readonly error>}`:
-//!
-//! - reads go through `__index` to `T`, in the VM, with no Rust call;
-//! - every Lua-level write hits `__newindex` because `P` stays empty, and
-//!   fails with Redis's text `Attempt to modify a readonly table` and the
-//!   position of the writing line, exactly as the patched VM reports it;
-//! - the C functions that write raw (`rawset`, `setmetatable`,
-//!   `table.insert`) are replaced by versions that refuse protected tables
-//!   (`table.remove` and `table.sort` only write into a table's array part,
-//!   which a proxy does not have, so they cannot change one);
-//! - the functions that read raw (`rawget`, `next`, `pairs`, `getmetatable`)
-//!   see through a proxy to its table, so scripts observe the same contents
-//!   as in Redis; `getmetatable` hands out proxies of protected metatables
-//!   (the string metatable, `_G`'s), never the tables themselves;
-//! - the real tables are reachable from nothing a script can touch: the
-//!   globals of every script (its environment and the thread's global
-//!   table) is the proxy of `_G`, and `getfenv`/`setfenv`/`debug` are not
-//!   exposed (as in the Redis 7.0.15 packaged by Debian, which removed them
-//!   as a security fix).
-//!
-//! The replaced functions are plain C functions (`lua_CFunction`s written in
-//! Rust against `mlua::ffi`), not mlua callbacks, so that their argument
-//! errors name the function and the script line exactly as Lua's own do and
-//! errors are ordinary Lua strings that a script's `pcall` can catch. They
-//! hold no value with a destructor when Lua raises an error (which
-//! `longjmp`s through them), and they never panic.
+//! The functions replaced below are plain C functions (`lua_CFunction`s
+//! written in Rust against `mlua::ffi`), not mlua callbacks, so that their
+//! argument errors name the function and the script line exactly as Lua's
+//! own do and errors are ordinary Lua strings that a script's `pcall` can
+//! catch. They hold no value with a destructor when Lua raises an error
+//! (which `longjmp`s through them), and they never panic.
 //!
 //! Bytecode loading is refused the way Redis does it: Redis's Lua parses
 //! every chunk as text, so a binary chunk fails with
@@ -47,35 +33,16 @@
 //! (`redisLrand48`), so scripts get the same sequence on every platform and
 //! the same numbers as Redis.
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void};
 
 use mlua::ffi;
 
-/// Registry key of the set of protected tables and proxies (`t[x] = true`).
-const RO_SET: &CStr = c"lunakv.readonly";
-/// Registry key of the map proxy -> protected table.
-const REAL_OF: &CStr = c"lunakv.real_of";
-/// Registry key of the map protected table -> proxy.
-const PROXY_OF: &CStr = c"lunakv.proxy_of";
-/// Registry key of the sandboxed `next`, returned by `pairs`.
-const NEXT_FN: &CStr = c"lunakv.next";
-
-const READONLY_MSG: &[u8] = b"Attempt to modify a readonly table";
-
 /// The functions that scripts see in place of Lua's own, by table and name.
 pub(crate) const REPLACEMENTS: &[(&str, &str, ffi::lua_CFunction)] = &[
-    ("", "rawset", sb_rawset),
-    ("", "rawget", sb_rawget),
-    ("", "setmetatable", sb_setmetatable),
-    ("", "getmetatable", sb_getmetatable),
-    ("", "next", sb_next),
-    ("", "pairs", sb_pairs),
     ("", "pcall", sb_pcall),
     ("", "xpcall", sb_xpcall),
     ("", "loadstring", sb_loadstring),
     ("", "load", sb_load),
-    ("table", "insert", sb_tinsert),
-    ("table", "foreach", sb_tforeach),
     ("math", "random", sb_random),
     ("math", "randomseed", sb_randomseed),
 ];
@@ -85,73 +52,6 @@ pub(crate) const REMOVED_GLOBALS: &[&str] = &[
     "dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy", "module", "require",
     "package", "io", "os", "debug",
 ];
-
-/// Pushes the registry value stored under `key`.
-unsafe fn push_registry(l: *mut ffi::lua_State, key: &CStr) {
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, key.as_ptr());
-}
-
-/// True if the value at `idx` (absolute) is a protected table or a proxy.
-unsafe fn is_readonly(l: *mut ffi::lua_State, idx: c_int) -> bool {
-    if ffi::lua_type(l, idx) != ffi::LUA_TTABLE {
-        return false;
-    }
-    push_registry(l, RO_SET);
-    if ffi::lua_type(l, -1) != ffi::LUA_TTABLE {
-        ffi::lua_pop(l, 1);
-        return false;
-    }
-    ffi::lua_pushvalue(l, idx);
-    ffi::lua_rawget_(l, -2);
-    let ro = ffi::lua_toboolean(l, -1) != 0;
-    ffi::lua_pop(l, 2);
-    ro
-}
-
-/// Replaces the value at `idx` (absolute) by the value `map[value]` of the
-/// registry map `key`, if there is one.
-unsafe fn map_in_place(l: *mut ffi::lua_State, idx: c_int, key: &CStr) {
-    if ffi::lua_type(l, idx) != ffi::LUA_TTABLE {
-        return;
-    }
-    push_registry(l, key);
-    if ffi::lua_type(l, -1) != ffi::LUA_TTABLE {
-        ffi::lua_pop(l, 1);
-        return;
-    }
-    ffi::lua_pushvalue(l, idx);
-    ffi::lua_rawget_(l, -2);
-    if ffi::lua_type(l, -1) == ffi::LUA_TTABLE {
-        ffi::lua_replace(l, idx);
-        ffi::lua_pop(l, 1);
-    } else {
-        ffi::lua_pop(l, 2);
-    }
-}
-
-/// Raises `Attempt to modify a readonly table`, without position (as the
-/// patched `lua_rawset` & co. do in Redis).
-unsafe fn raise_readonly(l: *mut ffi::lua_State) -> ! {
-    ffi::lua_pushlstring(
-        l,
-        READONLY_MSG.as_ptr() as *const c_char,
-        READONLY_MSG.len(),
-    );
-    ffi::lua_error(l)
-}
-
-/// `__newindex` of every proxy: the VM-level write error, with the
-/// position of the writing line.
-pub(crate) unsafe extern "C-unwind" fn sb_readonly_newindex(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_where(l, 1);
-    ffi::lua_pushlstring(
-        l,
-        READONLY_MSG.as_ptr() as *const c_char,
-        READONLY_MSG.len(),
-    );
-    ffi::lua_concat(l, 2);
-    ffi::lua_error(l)
-}
 
 /// `__index` of the globals table: reading an unknown global is an error.
 pub(crate) unsafe extern "C-unwind" fn sb_nonexistent_global(l: *mut ffi::lua_State) -> c_int {
@@ -178,91 +78,6 @@ pub(crate) unsafe extern "C-unwind" fn sb_nonexistent_global(l: *mut ffi::lua_St
     ffi::lua_pushliteral(l, c"'");
     ffi::lua_concat(l, 4);
     ffi::lua_error(l)
-}
-
-/// `rawset(t, k, v)` that refuses protected tables.
-unsafe extern "C-unwind" fn sb_rawset(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-    ffi::luaL_checkany(l, 2);
-    ffi::luaL_checkany(l, 3);
-    ffi::lua_settop(l, 3);
-    if is_readonly(l, 1) {
-        raise_readonly(l);
-    }
-    ffi::lua_rawset(l, 1);
-    1
-}
-
-/// `rawget(t, k)` that reads a proxy's table.
-unsafe extern "C-unwind" fn sb_rawget(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-    ffi::luaL_checkany(l, 2);
-    ffi::lua_settop(l, 2);
-    map_in_place(l, 1, REAL_OF);
-    ffi::lua_rawget_(l, 1);
-    1
-}
-
-/// `setmetatable(t, mt)` that refuses protected tables.
-unsafe extern "C-unwind" fn sb_setmetatable(l: *mut ffi::lua_State) -> c_int {
-    let t = ffi::lua_type(l, 2);
-    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-    if t != ffi::LUA_TNIL && t != ffi::LUA_TTABLE {
-        return ffi::luaL_argerror(l, 2, c"nil or table expected".as_ptr());
-    }
-    if is_readonly(l, 1) {
-        raise_readonly(l);
-    }
-    if ffi::luaL_getmetafield_(l, 1, c"__metatable".as_ptr()) != 0 {
-        ffi::lua_pushliteral(l, c"cannot change a protected metatable");
-        ffi::luaL_where(l, 1);
-        ffi::lua_insert(l, -2);
-        ffi::lua_concat(l, 2);
-        ffi::lua_error(l)
-    }
-    ffi::lua_settop(l, 2);
-    ffi::lua_setmetatable(l, 1);
-    1
-}
-
-/// `getmetatable(v)` that sees through proxies and never hands out a
-/// protected metatable itself, only its proxy.
-unsafe extern "C-unwind" fn sb_getmetatable(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checkany(l, 1);
-    ffi::lua_settop(l, 1);
-    map_in_place(l, 1, REAL_OF);
-    if ffi::lua_getmetatable(l, 1) == 0 {
-        ffi::lua_pushnil(l);
-        return 1;
-    }
-    // Stack: v, mt. Honour `__metatable` like Lua does.
-    if ffi::luaL_getmetafield_(l, 1, c"__metatable".as_ptr()) != 0 {
-        return 1;
-    }
-    map_in_place(l, 2, PROXY_OF);
-    1
-}
-
-/// `next(t, k)` that iterates a proxy's table.
-unsafe extern "C-unwind" fn sb_next(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-    ffi::lua_settop(l, 2);
-    map_in_place(l, 1, REAL_OF);
-    if ffi::lua_next(l, 1) != 0 {
-        2
-    } else {
-        ffi::lua_pushnil(l);
-        1
-    }
-}
-
-/// `pairs(t)`, returning the sandboxed `next`.
-unsafe extern "C-unwind" fn sb_pairs(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-    push_registry(l, NEXT_FN);
-    ffi::lua_pushvalue(l, 1);
-    ffi::lua_pushnil(l);
-    3
 }
 
 /// Redis's global `pcall`: like Lua's, but an error that is a table with a
@@ -404,43 +219,6 @@ unsafe extern "C-unwind" fn sb_load(l: *mut ffi::lua_State) -> c_int {
     load_result(l, status)
 }
 
-/// `table.insert(t, [pos,] v)` (Lua 5.1's) that refuses protected tables.
-unsafe extern "C-unwind" fn sb_tinsert(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-    let n = ffi::lua_objlen(l, 1);
-    let mut e: c_int = (n as c_int).wrapping_add(1);
-    let pos: c_int;
-    match ffi::lua_gettop(l) {
-        2 => pos = e,
-        3 => {
-            pos = ffi::luaL_checkinteger(l, 2) as c_int;
-            if pos > e {
-                e = pos;
-            }
-            if is_readonly(l, 1) && e > pos {
-                raise_readonly(l);
-            }
-            let mut i = e;
-            while i > pos {
-                ffi::lua_rawgeti_(l, 1, i - 1);
-                ffi::lua_rawseti_(l, 1, i);
-                i -= 1;
-            }
-        }
-        _ => {
-            ffi::luaL_where(l, 1);
-            ffi::lua_pushliteral(l, c"wrong number of arguments to 'insert'");
-            ffi::lua_concat(l, 2);
-            ffi::lua_error(l)
-        }
-    }
-    if is_readonly(l, 1) {
-        raise_readonly(l);
-    }
-    ffi::lua_rawseti_(l, 1, pos);
-    0
-}
-
 /// Calls the function in upvalue 1 with this call's arguments packed in
 /// one table (`{n = argc, ...}`) and expects `(value, raise)` back; raises
 /// `value` when `raise` is true, else returns it. The `redis.*` functions
@@ -479,26 +257,6 @@ unsafe fn call_packed(l: *mut ffi::lua_State, raise: bool) -> c_int {
     }
     ffi::lua_pop(l, 1);
     1
-}
-
-/// `table.foreach(t, f)` (Lua 5.1's) that iterates a proxy's table.
-unsafe extern "C-unwind" fn sb_tforeach(l: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-    ffi::luaL_checktype(l, 2, ffi::LUA_TFUNCTION);
-    ffi::lua_settop(l, 2);
-    map_in_place(l, 1, REAL_OF);
-    ffi::lua_pushnil(l);
-    while ffi::lua_next(l, 1) != 0 {
-        ffi::lua_pushvalue(l, 2);
-        ffi::lua_pushvalue(l, -3);
-        ffi::lua_pushvalue(l, -3);
-        ffi::lua_call(l, 2, 1);
-        if ffi::lua_type(l, -1) != ffi::LUA_TNIL {
-            return 1;
-        }
-        ffi::lua_pop(l, 2);
-    }
-    0
 }
 
 thread_local! {
@@ -565,42 +323,6 @@ unsafe extern "C-unwind" fn sb_randomseed(l: *mut ffi::lua_State) -> c_int {
     let seed = ffi::luaL_checkinteger(l, 1) as i32 as u32;
     RNG.with(|r| r.set(((seed as u64) << 16) | 0x330E));
     0
-}
-
-/// Creates the registry entries the replacement functions rely on: the
-/// read-only bookkeeping tables, the sandboxed `next` and the RNG state.
-/// Runs inside `Lua::exec_raw`, so errors (out of memory) are caught.
-pub(crate) unsafe fn init_registry(l: *mut ffi::lua_State) {
-    for key in [RO_SET, REAL_OF, PROXY_OF] {
-        ffi::lua_newtable(l);
-        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, key.as_ptr());
-    }
-    ffi::lua_pushcfunction(l, sb_next);
-    ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, NEXT_FN.as_ptr());
-}
-
-/// Records `real` (stack index 1) and its proxy (stack index 2) in the
-/// read-only bookkeeping tables. Runs inside `Lua::exec_raw`.
-pub(crate) unsafe fn register_proxy(l: *mut ffi::lua_State) {
-    push_registry(l, RO_SET);
-    ffi::lua_pushvalue(l, 1);
-    ffi::lua_pushboolean(l, 1);
-    ffi::lua_rawset(l, -3);
-    ffi::lua_pushvalue(l, 2);
-    ffi::lua_pushboolean(l, 1);
-    ffi::lua_rawset(l, -3);
-    ffi::lua_pop(l, 1);
-    push_registry(l, REAL_OF);
-    ffi::lua_pushvalue(l, 2);
-    ffi::lua_pushvalue(l, 1);
-    ffi::lua_rawset(l, -3);
-    ffi::lua_pop(l, 1);
-    push_registry(l, PROXY_OF);
-    ffi::lua_pushvalue(l, 1);
-    ffi::lua_pushvalue(l, 2);
-    ffi::lua_rawset(l, -3);
-    ffi::lua_pop(l, 1);
-    ffi::lua_settop(l, 0);
 }
 
 #[cfg(test)]

@@ -227,7 +227,7 @@ impl From<mlua::Error> for VmError {
 /// A sandboxed Lua VM with Redis's libraries and `redis` table.
 pub struct LuaVm {
     lua: Lua,
-    /// The proxy of the globals table: every script's environment.
+    /// The (read-only) globals table: every script's environment.
     env: Table,
     ctx: Rc<RunCtx>,
     /// The closure that runs every script ([`sb_invoke`]); its upvalues
@@ -397,7 +397,12 @@ unsafe fn set_global(l: *mut ffi::lua_State, name: c_int) {
     }
     ffi::lua_pushvalue(l, ffi::lua_upvalueindex(name));
     ffi::lua_insert(l, -2);
-    ffi::lua_rawset(l, ffi::lua_upvalueindex(UV_GLOBALS));
+    // The globals are read-only to scripts; EVAL opens them for this one
+    // write, as Redis's `luaCallFunction` does.
+    let globals = ffi::lua_upvalueindex(UV_GLOBALS);
+    lunakv_lua::set_readonly(l, globals, false);
+    ffi::lua_rawset(l, globals);
+    lunakv_lua::set_readonly(l, globals, true);
 }
 
 /// Fills the spare table in `slot` of the spare tables (a fresh one if
@@ -682,6 +687,16 @@ impl LuaVm {
     /// `cjson`, `cmsgpack`, `struct` and `bit`, the `redis` table, and the
     /// sandbox (read-only globals and libraries).
     pub fn new() -> Result<LuaVm, VmError> {
+        Self::with_api(true)
+    }
+
+    /// A VM for FUNCTION: without EVAL's `redis.breakpoint`, `redis.debug`
+    /// and `redis.replicate_commands`.
+    pub fn for_functions() -> Result<LuaVm, VmError> {
+        Self::with_api(false)
+    }
+
+    fn with_api(eval_api: bool) -> Result<LuaVm, VmError> {
         let lua = Lua::new_with(
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
             LuaOptions::default(),
@@ -706,13 +721,20 @@ impl LuaVm {
         let string_mt: Value = internal("return getmetatable('')")?.call(())?;
         let next: Function = globals.raw_get("next")?;
 
-        let redis = Self::redis_table(&lua, &ctx)?;
+        let redis = Self::redis_table(&lua, &ctx, eval_api)?;
         globals.raw_set("redis", redis)?;
         globals.raw_set("__redis__err__handler", public_error_handler(&lua)?)?;
 
         let handler = Self::error_handler(&lua, &ctx)?;
-        let env = Self::lock_down(&lua, &globals, string_mt)?;
-        lua.set_globals(env.clone())?;
+        if eval_api {
+            // EVAL writes these two globals before every run, with the
+            // globals opened for the write: taking their slots now means
+            // that write never allocates, so it cannot fail half-way.
+            globals.raw_set("KEYS", false)?;
+            globals.raw_set("ARGV", false)?;
+        }
+        Self::lock_down(&lua, &globals, string_mt)?;
+        let env = globals.clone();
 
         let spare = lua.create_table()?;
         // SAFETY: pushes the two names and creates the closure over the
@@ -747,7 +769,7 @@ impl LuaVm {
         &self.lua
     }
 
-    /// The environment scripts run in (the read-only globals proxy).
+    /// The environment scripts run in (the read-only globals table).
     pub fn env(&self) -> &Table {
         &self.env
     }
@@ -1116,7 +1138,7 @@ impl LuaVm {
     }
 
     /// Builds the `redis` table.
-    fn redis_table(lua: &Lua, ctx: &Rc<RunCtx>) -> mlua::Result<Table> {
+    fn redis_table(lua: &Lua, ctx: &Rc<RunCtx>, eval_api: bool) -> mlua::Result<Table> {
         let t = lua.create_table()?;
 
         t.raw_set("call", ctx_closure(lua, ctx, sb_redis_call)?)?;
@@ -1287,16 +1309,22 @@ impl LuaVm {
         })?;
         t.raw_set("status_reply", wrap(lua, status_reply, false)?)?;
 
-        let constant = |v: Value| lua.create_function(move |_, _: Table| Ok((v.clone(), false)));
-        t.raw_set(
-            "breakpoint",
-            wrap(lua, constant(Value::Boolean(false))?, false)?,
-        )?;
-        t.raw_set("debug", wrap(lua, constant(Value::Nil)?, false)?)?;
-        t.raw_set(
-            "replicate_commands",
-            wrap(lua, constant(Value::Boolean(true))?, false)?,
-        )?;
+        // Redis defines redis.breakpoint, redis.debug and
+        // redis.replicate_commands in EVAL's VM only (eval.c), not in the
+        // functions' one.
+        if eval_api {
+            let constant =
+                |v: Value| lua.create_function(move |_, _: Table| Ok((v.clone(), false)));
+            t.raw_set(
+                "breakpoint",
+                wrap(lua, constant(Value::Boolean(false))?, false)?,
+            )?;
+            t.raw_set("debug", wrap(lua, constant(Value::Nil)?, false)?)?;
+            t.raw_set(
+                "replicate_commands",
+                wrap(lua, constant(Value::Boolean(true))?, false)?,
+            )?;
+        }
 
         for (k, v) in [
             ("LOG_DEBUG", 0),
@@ -1316,11 +1344,9 @@ impl LuaVm {
         Ok(t)
     }
 
-    /// Installs the sandbox and returns the proxy of the globals table.
-    fn lock_down(lua: &Lua, globals: &Table, string_mt: Value) -> mlua::Result<Table> {
-        // SAFETY: `init_registry` only creates registry entries.
-        unsafe { lua.exec_raw::<()>((), |l| sandbox::init_registry(l))? };
-
+    /// Installs the sandbox: every table reachable from the globals and
+    /// the string metatable becomes read-only.
+    fn lock_down(lua: &Lua, globals: &Table, string_mt: Value) -> mlua::Result<()> {
         for name in sandbox::REMOVED_GLOBALS {
             globals.raw_set(*name, Value::Nil)?;
         }
@@ -1364,35 +1390,13 @@ impl LuaVm {
             }
             protected.push(t);
         }
-        // SAFETY: a sandbox C function.
-        let newindex = unsafe { lua.create_c_function(sandbox::sb_readonly_newindex)? };
-        let mut proxy_of = std::collections::HashMap::new();
         for t in &protected {
-            let p = lua.create_table()?;
-            let mt = lua.create_table_with_capacity(0, 2)?;
-            mt.raw_set("__index", t.clone())?;
-            mt.raw_set("__newindex", newindex.clone())?;
-            p.set_metatable(Some(mt))?;
-            // SAFETY: `register_proxy` reads its two table arguments and
-            // writes the registry bookkeeping tables.
-            unsafe { lua.exec_raw::<()>((t.clone(), p.clone()), |l| sandbox::register_proxy(l))? };
-            proxy_of.insert(t.to_pointer() as usize, p);
-        }
-        // Point every reference between protected tables at the proxies.
-        for t in &protected {
-            let entries: Vec<(Value, Value)> = t.pairs::<Value, Value>().flatten().collect();
-            for (k, v) in entries {
-                if let Value::Table(c) = &v {
-                    if let Some(p) = proxy_of.get(&(c.to_pointer() as usize)) {
-                        t.raw_set(k, p.clone())?;
-                    }
-                }
+            // SAFETY: sets a flag of the table pushed as the only argument.
+            unsafe {
+                lua.exec_raw::<()>(t.clone(), |l| lunakv_lua::set_readonly(l, 1, true))?;
             }
         }
-        proxy_of
-            .get(&(globals.to_pointer() as usize))
-            .cloned()
-            .ok_or_else(|| mlua::Error::runtime("globals proxy missing"))
+        Ok(())
     }
 }
 
