@@ -130,6 +130,53 @@ fn patch(dir: &Path) {
         );
         edit(t, "lvm.c", anchor, &with)
     });
+    // Faster number <-> string conversions with the same results: plain
+    // decimal integers of up to 15 digits are read without strtod (every
+    // such integer is exactly a double, which is what strtod returns), and
+    // integral numbers below 1e14 in magnitude are written without
+    // sprintf("%.14g") (which prints all their digits, no exponent).
+    rw("lobject.c", &|t| {
+        edit(
+            t,
+            "lobject.c",
+            "int luaO_str2d (const char *s, lua_Number *result) {\n  char *endptr;\n",
+            "int luaO_str2d (const char *s, lua_Number *result) {\n  char *endptr;\n  \
+             { /* lunakv: [spaces][sign]1-15 digits[spaces], as strtod reads it */\n    \
+             const unsigned char *p = (const unsigned char *)s;\n    \
+             long long acc = 0;\n    int neg = 0, nd = 0;\n    \
+             while (isspace(*p)) p++;\n    \
+             if (*p == '-') { neg = 1; p++; } else if (*p == '+') p++;\n    \
+             while (*p >= '0' && *p <= '9' && nd < 16) { acc = acc * 10 + (*p - '0'); p++; nd++; }\n    \
+             if (nd > 0 && nd <= 15) {\n      \
+             while (isspace(*p)) p++;\n      \
+             if (*p == '\\0') { *result = neg ? -(lua_Number)acc : (lua_Number)acc; return 1; }\n    \
+             }\n  }\n",
+        )
+    });
+    rw("lvm.c", &|t| {
+        edit(
+            t,
+            "lvm.c",
+            "int luaV_tostring (lua_State *L, StkId obj) {\n",
+            "/* lunakv: lua_number2str (\"%.14g\") with integral values below 1e14\n   \
+             (but 0, which may be -0) written directly: the same digits. */\n\
+             static void lunakv_number2str (char *s, lua_Number n) {\n  \
+             if (n > -1e14 && n < 1e14 && n != 0 && n == (lua_Number)(long long)n) {\n    \
+             long long v = (long long)n;\n    unsigned long long u;\n    \
+             char buf[24];\n    int i = 0;\n    \
+             if (v < 0) { *s++ = '-'; u = (unsigned long long)(-v); } else u = (unsigned long long)v;\n    \
+             do { buf[i++] = (char)('0' + (int)(u % 10)); u /= 10; } while (u);\n    \
+             while (i > 0) *s++ = buf[--i];\n    *s = '\\0';\n  \
+             }\n  else\n    lua_number2str(s, n);\n}\n\n\
+             int luaV_tostring (lua_State *L, StkId obj) {\n",
+        );
+        edit(
+            t,
+            "lvm.c",
+            "    lua_number2str(s, n);\n    setsvalue2s",
+            "    lunakv_number2str(s, n);\n    setsvalue2s",
+        );
+    });
     rw("lapi.c", &|t| {
         edit(
             t,
