@@ -167,7 +167,7 @@ mod tests {
         // SAFETY: a NUL-terminated string; `end` points into it.
         unsafe {
             let mut v = libc::strtod(c.as_ptr(), &mut end);
-            if end == c.as_ptr() as *mut _ {
+            if std::ptr::eq(end, c.as_ptr()) {
                 return None;
             }
             if *end == b'x' as libc::c_char || *end == b'X' as libc::c_char {
