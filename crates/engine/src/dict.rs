@@ -9,9 +9,10 @@
 //! milliseconds per cron tick), and `scan` walks buckets in reverse-binary
 //! order so that a cursor stays valid across growth and shrinking.
 //!
-//! Each entry is one allocation (see [`Head`]): chain link, value, a 4-byte
-//! meta word (24-bit access clock, key length, "has expiry" flag), the key
-//! bytes, and an 8-byte expiry only for keys that were given one. For the
+//! Each entry is one allocation (see [`Head`]): chain link, value, a 24-bit
+//! access clock (keyspace only), a meta byte (key length, "has expiry"
+//! flag), the key bytes, and an 8-byte expiry only for keys that were
+//! given one. For the
 //! keyspace (`V` = the 24-byte `Value`) a 12-byte key makes a 48-byte node,
 //! jemalloc's 48 class, where a fixed `{next, value, expire, lru}` header
 //! plus the key needed 61 bytes (the 64 class). Callers see entries as
@@ -24,31 +25,47 @@ use std::ptr::NonNull;
 /// A key: an owned, immutable byte string.
 pub type Key = Box<[u8]>;
 
+/// What a [`Dict`] keeps per entry besides its key, value and expiry.
+pub trait DictValue {
+    /// True for the keyspace: every node keeps a 24-bit access clock (LRU
+    /// seconds or the LFU word, Redis's `robj.lru`) in 3 bytes before its
+    /// meta byte. Other dicts (big hashes, sets and sorted sets) spend no
+    /// bytes on it, and an entry's `lru()` reads 0 from them.
+    const ACCESS_CLOCK: bool = false;
+}
+
+impl DictValue for () {}
+impl DictValue for f64 {}
+impl DictValue for Box<[u8]> {}
+
 /// The fixed part of a node. A node is ONE allocation:
 ///
 /// ```text
-/// [next: 8][val: V][meta: 4][key length (long keys only): 8][key bytes][expire: 8, optional]
+/// [next: 8][val: V][clock: 3, keyspace only][meta: 1][key length (long keys only): 8][key bytes][expire: 8, optional]
 /// ```
 ///
-/// `meta` is a native-endian `u32`: the low 24 bits are the key's access
-/// clock (LRU seconds or LFU word, as Redis's 24-bit `robj.lru`), the high
-/// byte describes the key: its low 7 bits are the key's length when below
-/// [`LONG_KEY`] (else [`LONG_KEY`], and the length follows as 8
-/// little-endian bytes), and its top bit [`HAS_EXPIRE`] says that an 8-byte
-/// little-endian expiry (Unix ms; 0 = none) follows the key bytes. Only keys
-/// that were ever given a TTL pay for that field, and a lookup tests one
-/// bit before it looks at it.
+/// `clock` is the key's 24-bit access clock (LRU seconds or LFU word, as
+/// Redis's `robj.lru`), little-endian, present only when
+/// [`DictValue::ACCESS_CLOCK`] (the keyspace). The `meta` byte describes
+/// the key: its low 7 bits are the key's length when below [`LONG_KEY`]
+/// (else [`LONG_KEY`], and the length follows as 8 little-endian bytes),
+/// and its top bit [`HAS_EXPIRE`] says that an 8-byte little-endian expiry
+/// (Unix ms; 0 = none) follows the key bytes. Only keys that were ever
+/// given a TTL pay for that field, and a lookup tests one bit before it
+/// looks at it.
 ///
 /// With `V` = the keyspace's 24-byte `Value`, the key starts at offset 36:
 /// a 12-byte key makes a 48-byte node (jemalloc's 48 class; with a separate
 /// 8-byte expiry and a one-byte length after a padded header it was 61 →
 /// the 64 class). Keeping the key inline also saves the separate key
-/// allocation (Redis's dictEntry + sds key cost two small chunks).
+/// allocation (Redis's dictEntry + sds key cost two small chunks). A set
+/// member (`V` = `()`) starts at offset 9, so members of up to 7 bytes
+/// fit jemalloc's 16-byte class.
 ///
 /// The header is never read or written as a whole `Head` through a
 /// reference or a typed copy after creation (its size is below the node's,
-/// but only fields are touched, through raw pointers): `meta` and the key
-/// live right after it.
+/// but only fields are touched, through raw pointers): the clock, `meta`
+/// and the key live right after it.
 #[repr(C)]
 struct Head<V> {
     next: Link<V>,
@@ -73,9 +90,9 @@ pub const LRU_MASK: u32 = 0xff_ffff;
 ///
 /// # Safety
 /// `m` must point at the meta word of a live node.
-unsafe fn m_key_raw(m: *const u32) -> (*mut u8, usize) {
-    let b = (m.read() >> 24) as u8 & !HAS_EXPIRE;
-    let kp = (m as *mut u8).add(4);
+unsafe fn m_key_raw(m: *const u8) -> (*mut u8, usize) {
+    let b = m.read() & !HAS_EXPIRE;
+    let kp = (m as *mut u8).add(1);
     if b != LONG_KEY {
         (kp, b as usize)
     } else {
@@ -90,7 +107,7 @@ unsafe fn m_key_raw(m: *const u32) -> (*mut u8, usize) {
 /// # Safety
 /// `m` must point at the meta word of a live node; the slice must not
 /// outlive it.
-unsafe fn m_key<'a>(m: *const u32) -> &'a [u8] {
+unsafe fn m_key<'a>(m: *const u8) -> &'a [u8] {
     let (p, n) = m_key_raw(m);
     std::slice::from_raw_parts(p, n)
 }
@@ -100,7 +117,7 @@ unsafe fn m_key<'a>(m: *const u32) -> &'a [u8] {
 /// # Safety
 /// As [`m_key_raw`]; the field exists only when the meta byte has
 /// [`HAS_EXPIRE`].
-unsafe fn m_expire_ptr(m: *const u32) -> *mut u8 {
+unsafe fn m_expire_ptr(m: *const u8) -> *mut u8 {
     let (p, n) = m_key_raw(m);
     p.add(n)
 }
@@ -109,15 +126,15 @@ unsafe fn m_expire_ptr(m: *const u32) -> *mut u8 {
 ///
 /// # Safety
 /// As [`m_key`].
-unsafe fn m_has_slot(m: *const u32) -> bool {
-    (m.read() >> 24) as u8 & HAS_EXPIRE != 0
+unsafe fn m_has_slot(m: *const u8) -> bool {
+    m.read() & HAS_EXPIRE != 0
 }
 
 /// The node's expiry (0: none). Keys without the field cost one byte test.
 ///
 /// # Safety
 /// As [`m_key`].
-unsafe fn m_expire(m: *const u32) -> u64 {
+unsafe fn m_expire(m: *const u8) -> u64 {
     if !m_has_slot(m) {
         return 0;
     }
@@ -126,25 +143,48 @@ unsafe fn m_expire(m: *const u32) -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// The access clock stored in the 3 bytes before the meta byte at `m`.
+///
+/// # Safety
+/// As [`m_key`], and the node must be of a dict whose values keep a clock
+/// ([`DictValue::ACCESS_CLOCK`]).
+unsafe fn m_lru(m: *const u8) -> u32 {
+    let mut b = [0u8; 4];
+    std::ptr::copy_nonoverlapping(m.sub(3), b.as_mut_ptr(), 3);
+    u32::from_le_bytes(b)
+}
+
+/// Writes the access clock (24 bits kept) into the 3 bytes before `m`.
+///
+/// # Safety
+/// As [`m_lru`], and nothing else may reference the node.
+unsafe fn m_write_lru(m: *mut u8, lru: u32) {
+    let b = (lru & LRU_MASK).to_le_bytes();
+    std::ptr::copy_nonoverlapping(b.as_ptr(), m.sub(3), 3);
+}
+
 /// Writes the expiry field.
 ///
 /// # Safety
 /// As [`m_key`], the node must have the field, and nothing else may
 /// reference it.
-unsafe fn m_write_expire(m: *mut u32, at: u64) {
+unsafe fn m_write_expire(m: *mut u8, at: u64) {
     std::ptr::copy_nonoverlapping(at.to_le_bytes().as_ptr(), m_expire_ptr(m), 8);
 }
 
-impl<V> Head<V> {
-    /// Offset of the meta word: right after the header (a multiple of 8,
-    /// since the header holds a pointer).
-    const META_OFF: usize = std::mem::size_of::<Head<V>>();
+impl<V: DictValue> Head<V> {
+    /// Bytes of access clock per node (see [`DictValue::ACCESS_CLOCK`]).
+    const CLOCK_BYTES: usize = if V::ACCESS_CLOCK { 3 } else { 0 };
+
+    /// Offset of the meta byte: after the header (a multiple of 8, since
+    /// the header holds a pointer) and the clock bytes, if any.
+    const META_OFF: usize = std::mem::size_of::<Head<V>>() + Self::CLOCK_BYTES;
 
     /// The allocation of a node holding a key of `klen` bytes, with or
     /// without the expiry field. Always more than `size_of::<Head<V>>()`.
     fn layout(klen: usize, expire: bool) -> Layout {
-        let prefix = if klen < LONG_KEY as usize { 4 } else { 12 };
-        let size = Self::META_OFF
+        let prefix = Self::CLOCK_BYTES + if klen < LONG_KEY as usize { 1 } else { 9 };
+        let size = std::mem::size_of::<Head<V>>()
             .checked_add(prefix)
             .and_then(|s| s.checked_add(klen))
             .and_then(|s| s.checked_add(if expire { 8 } else { 0 }));
@@ -155,11 +195,11 @@ impl<V> Head<V> {
         }
     }
 
-    /// The meta word of node `p`.
-    fn meta(p: NonNull<Head<V>>) -> NonNull<u32> {
-        // SAFETY: every node is at least `META_OFF + 4` bytes, so the
+    /// The meta byte of node `p`.
+    fn meta(p: NonNull<Head<V>>) -> NonNull<u8> {
+        // SAFETY: every node is at least `META_OFF + 1` bytes, so the
         // offset stays inside the allocation (and `p` is non-null).
-        unsafe { NonNull::new_unchecked((p.as_ptr() as *mut u8).add(Self::META_OFF) as *mut u32) }
+        unsafe { NonNull::new_unchecked((p.as_ptr() as *mut u8).add(Self::META_OFF)) }
     }
 
     /// Allocates a node for `key` and `val` linked before `next`, with
@@ -179,7 +219,7 @@ impl<V> Head<V> {
             }
             std::ptr::addr_of_mut!((*p).next).write(next);
             std::ptr::addr_of_mut!((*p).val).write(val);
-            let m = (p as *mut u8).add(Self::META_OFF) as *mut u32;
+            let m = (p as *mut u8).add(Self::META_OFF);
             let n = key.len();
             let mut kb = if n < LONG_KEY as usize {
                 n as u8
@@ -189,8 +229,11 @@ impl<V> Head<V> {
             if expire != 0 {
                 kb |= HAS_EXPIRE;
             }
-            m.write((lru & LRU_MASK) | (u32::from(kb) << 24));
-            let mut data = (m as *mut u8).add(4);
+            m.write(kb);
+            if V::ACCESS_CLOCK {
+                m_write_lru(m, lru);
+            }
+            let mut data = m.add(1);
             if n >= LONG_KEY as usize {
                 std::ptr::copy_nonoverlapping((n as u64).to_le_bytes().as_ptr(), data, 8);
                 data = data.add(8);
@@ -228,7 +271,7 @@ impl<V> Head<V> {
     /// table; it is dangling afterwards.
     unsafe fn take(p: NonNull<Head<V>>) -> (V, u32, u64) {
         let m = Self::meta(p).as_ptr();
-        let lru = m.read() & LRU_MASK;
+        let lru = if V::ACCESS_CLOCK { m_lru(m) } else { 0 };
         let exp = m_expire(m);
         let layout = Self::layout_of(p);
         let val = std::ptr::addr_of!((*p.as_ptr()).val).read();
@@ -260,7 +303,7 @@ impl<V> Head<V> {
         }
         let q = NonNull::new_unchecked(q);
         let m = Self::meta(q).as_ptr();
-        m.write(m.read() | (u32::from(HAS_EXPIRE) << 24));
+        m.write(m.read() | HAS_EXPIRE);
         m_write_expire(m, 0);
         q
     }
@@ -273,7 +316,7 @@ impl<V> Head<V> {
 /// Match on it as on a struct: `Some(Entry { val: Value::Str(s), .. })`.
 pub struct Entry<R> {
     pub val: R,
-    meta: NonNull<u32>,
+    meta: NonNull<u8>,
 }
 
 impl<R: Clone> Clone for Entry<R> {
@@ -295,12 +338,6 @@ impl<R> Entry<R> {
         unsafe { m_expire(self.meta.as_ptr()) }
     }
 
-    /// The access clock (24 bits: LRU seconds or the LFU word).
-    pub fn lru(&self) -> u32 {
-        // SAFETY: as in `expire`.
-        unsafe { self.meta.as_ptr().read() & LRU_MASK }
-    }
-
     /// The key.
     pub fn key(&self) -> &[u8] {
         // SAFETY: as in `expire`; the slice borrows `self`.
@@ -317,17 +354,41 @@ impl<R> Entry<R> {
     }
 }
 
-impl<V> Entry<&mut V> {
-    /// Sets the access clock (24 bits kept).
-    pub fn set_lru(&mut self, lru: u32) {
-        // SAFETY: the exclusive borrow of the value stands for one of the
-        // whole node; the meta word is disjoint from the value.
-        unsafe {
-            let m = self.meta.as_ptr();
-            m.write((m.read() & !LRU_MASK) | (lru & LRU_MASK));
+impl<V: DictValue> Entry<&V> {
+    /// The access clock (24 bits: LRU seconds or the LFU word); 0 for
+    /// values that keep none.
+    pub fn lru(&self) -> u32 {
+        if !V::ACCESS_CLOCK {
+            return 0;
         }
+        // SAFETY: as in `expire`; the node has clock bytes.
+        unsafe { m_lru(self.meta.as_ptr()) }
+    }
+}
+
+impl<V: DictValue> Entry<&mut V> {
+    /// The access clock (24 bits); 0 for values that keep none.
+    pub fn lru(&self) -> u32 {
+        if !V::ACCESS_CLOCK {
+            return 0;
+        }
+        // SAFETY: as in `expire`; the node has clock bytes.
+        unsafe { m_lru(self.meta.as_ptr()) }
     }
 
+    /// Sets the access clock (24 bits kept); nothing for values that keep
+    /// none.
+    pub fn set_lru(&mut self, lru: u32) {
+        if !V::ACCESS_CLOCK {
+            return;
+        }
+        // SAFETY: the exclusive borrow of the value stands for one of the
+        // whole node; the clock bytes are disjoint from the value.
+        unsafe { m_write_lru(self.meta.as_ptr(), lru) }
+    }
+}
+
+impl<V> Entry<&mut V> {
     /// Sets the expiry in place when the node has the field, or clears it
     /// (`at == 0` always succeeds). Returns false when a new expiry needs
     /// the field the node does not have: use [`Dict::set_expire`].
@@ -393,7 +454,7 @@ impl<'a, V> Entry<&'a V> {
 ///
 /// # Safety
 /// `n` must be live for `'a` (its dict borrowed).
-unsafe fn view<'a, V>(n: NonNull<Head<V>>) -> Entry<&'a V> {
+unsafe fn view<'a, V: DictValue>(n: NonNull<Head<V>>) -> Entry<&'a V> {
     Entry {
         val: &*std::ptr::addr_of!((*n.as_ptr()).val),
         meta: Head::meta(n),
@@ -404,7 +465,7 @@ unsafe fn view<'a, V>(n: NonNull<Head<V>>) -> Entry<&'a V> {
 ///
 /// # Safety
 /// `n` must be live for `'a` and its dict exclusively borrowed for `'a`.
-unsafe fn view_mut<'a, V>(n: NonNull<Head<V>>) -> Entry<&'a mut V> {
+unsafe fn view_mut<'a, V: DictValue>(n: NonNull<Head<V>>) -> Entry<&'a mut V> {
     Entry {
         val: &mut *std::ptr::addr_of_mut!((*n.as_ptr()).val),
         meta: Head::meta(n),
@@ -416,7 +477,7 @@ struct Table<V> {
     used: usize,
 }
 
-impl<V> Table<V> {
+impl<V: DictValue> Table<V> {
     fn empty() -> Self {
         Table {
             buckets: Vec::new(),
@@ -539,14 +600,14 @@ fn free_inline(addr: usize, layout: Layout) {
 }
 
 /// A hash table from byte-string keys to `V`.
-pub struct Dict<V> {
+pub struct Dict<V: DictValue> {
     t: [Table<V>; 2],
     /// Next bucket of `t[0]` to move into `t[1]`; `None` when not rehashing.
     rehash_idx: Option<usize>,
     hasher: foldhash::fast::RandomState,
 }
 
-impl<V> Default for Dict<V> {
+impl<V: DictValue> Default for Dict<V> {
     fn default() -> Self {
         Self::new()
     }
@@ -569,11 +630,11 @@ fn rev(v: usize) -> usize {
 // SAFETY: a Dict owns its nodes exclusively (they are reachable only
 // through it), exactly like the `Box` chains it replaces, so it may move to
 // or be shared with another thread whenever `V` may.
-unsafe impl<V: Send> Send for Dict<V> {}
+unsafe impl<V: DictValue + Send> Send for Dict<V> {}
 // SAFETY: as above; `&Dict` only gives out `&V` and `&[u8]`.
-unsafe impl<V: Sync> Sync for Dict<V> {}
+unsafe impl<V: DictValue + Sync> Sync for Dict<V> {}
 
-impl<V> Drop for Dict<V> {
+impl<V: DictValue> Drop for Dict<V> {
     fn drop(&mut self) {
         self.t[0].free_nodes();
         self.t[1].free_nodes();
@@ -594,7 +655,7 @@ fn walk<V>(head: Link<V>, mut f: impl FnMut(NonNull<Head<V>>) -> bool) {
     }
 }
 
-impl<V> Dict<V> {
+impl<V: DictValue> Dict<V> {
     pub fn new() -> Self {
         Dict {
             t: [Table::empty(), Table::empty()],
@@ -1133,6 +1194,20 @@ impl<V> Dict<V> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+    use std::rc::Rc;
+
+    // The test values: those of the keyspace-like tests keep a clock.
+    impl DictValue for usize {}
+    impl DictValue for Vec<u8> {}
+    impl DictValue for [u64; 3] {
+        const ACCESS_CLOCK: bool = true;
+    }
+    impl DictValue for (usize, Rc<()>) {
+        const ACCESS_CLOCK: bool = true;
+    }
+    impl DictValue for Rc<()> {
+        const ACCESS_CLOCK: bool = true;
+    }
 
     /// A small deterministic generator for the random picks.
     fn lcg(mut x: usize) -> impl FnMut() -> usize {
@@ -1262,7 +1337,6 @@ mod tests {
 
     #[test]
     fn values_are_dropped_exactly_once() {
-        use std::rc::Rc;
         let token = Rc::new(());
         {
             let mut d = Dict::new();
@@ -1346,7 +1420,8 @@ mod tests {
 
     #[test]
     fn node_layout_sizes() {
-        // next (8) + Value-sized V (24) + meta (4) + key [+ 8 expiry].
+        // next (8) + Value-sized V (24) + clock (3) + meta (1) + key
+        // [+ 8 expiry].
         type V = [u64; 3];
         assert_eq!(Dict::<V>::node_size(12), 48);
         assert_eq!(Dict::<V>::node_size(10), 46);
@@ -1354,12 +1429,15 @@ mod tests {
         assert_eq!(Dict::<V>::node_size(126), 36 + 126);
         assert_eq!(Dict::<V>::node_size(127), 36 + 8 + 127);
         assert_eq!(Dict::<V>::node_size_with(12, true), 56);
-        assert_eq!(Dict::<()>::node_size(3), 8 + 4 + 3);
+        // Without a clock: next (8) + meta (1) + key.
+        assert_eq!(Dict::<()>::node_size(3), 8 + 1 + 3);
+        assert_eq!(Dict::<()>::node_size(7), 16);
+        assert_eq!(Dict::<f64>::node_size(15), 32);
+        assert_eq!(Dict::<Box<[u8]>>::node_size(7), 32);
     }
 
     #[test]
     fn every_key_length_with_and_without_expiry() {
-        use std::rc::Rc;
         let token = Rc::new(());
         let mut lens: Vec<usize> = (0..300).collect();
         lens.extend([1000, 70_000]);
@@ -1452,7 +1530,6 @@ mod tests {
 
     #[test]
     fn expiry_growth_relinks_nodes_in_chains_during_rehash() {
-        use std::rc::Rc;
         // Smaller under Miri, which checks every access.
         let total: usize = if cfg!(miri) { 800 } else { 20_000 };
         let kept = total / 20;

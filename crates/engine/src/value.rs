@@ -305,6 +305,11 @@ pub enum Value {
     Stream(Box<crate::types::stream::Stream>),
 }
 
+/// The keyspace keeps each key's access clock (LRU/LFU) in its node.
+impl crate::dict::DictValue for Value {
+    const ACCESS_CLOCK: bool = true;
+}
+
 impl Value {
     /// The name `TYPE` replies with.
     pub fn type_name(&self) -> &'static str {

@@ -288,7 +288,12 @@ mod tests {
                     let mut buf = [0u8; 64];
                     // SAFETY: as in c_fmt.
                     let len = unsafe {
-                        libc::snprintf(buf.as_mut_ptr() as *mut libc::c_char, 64, c"%.17g".as_ptr(), v)
+                        libc::snprintf(
+                            buf.as_mut_ptr() as *mut libc::c_char,
+                            64,
+                            c"%.17g".as_ptr(),
+                            v,
+                        )
                     };
                     assert_eq!(
                         got_bits.as_deref(),

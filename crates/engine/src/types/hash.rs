@@ -325,7 +325,10 @@ impl Hash {
 /// does: gather a handful of keys from consecutive buckets starting at a
 /// random one, then choose uniformly among them, which evens out the bias
 /// of long chains. `None` if the sample came back empty.
-pub(crate) fn fair_random_key<V>(d: &Dict<V>, rnd: &mut impl FnMut() -> usize) -> Option<Vec<u8>> {
+pub(crate) fn fair_random_key<V: crate::dict::DictValue>(
+    d: &Dict<V>,
+    rnd: &mut impl FnMut() -> usize,
+) -> Option<Vec<u8>> {
     const SAMPLE: usize = 20;
     if d.is_empty() {
         return None;
