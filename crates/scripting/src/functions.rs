@@ -78,8 +78,9 @@ pub struct Library {
 #[derive(Clone, Default)]
 pub struct LibCtx {
     libraries: BTreeMap<String, Library>,
-    /// Lowercased function name -> library name.
-    functions: HashMap<String, String>,
+    /// Lowercased function name -> the function (a copy of the library's
+    /// entry: FCALL finds its function with one hash lookup).
+    functions: HashMap<Box<[u8]>, FunctionInfo, foldhash::fast::FixedState>,
 }
 
 impl LibCtx {
@@ -102,35 +103,28 @@ impl LibCtx {
     pub fn function(&self, name: &[u8]) -> Option<&FunctionInfo> {
         // FCALL looks up its function on every call: a name already in
         // lower case (the usual) is used as is, without a copy.
-        let lowered;
-        let key: &str = match std::str::from_utf8(name) {
-            Ok(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => s,
-            _ => {
-                lowered = String::from_utf8_lossy(name).to_ascii_lowercase();
-                &lowered
-            }
-        };
-        let lib = self.functions.get(key)?;
-        self.libraries
-            .get(lib)?
-            .functions
-            .values()
-            .find(|f| f.name.eq_ignore_ascii_case(key))
+        if name.iter().any(|b| b.is_ascii_uppercase()) {
+            self.functions.get(&name.to_ascii_lowercase()[..])
+        } else {
+            self.functions.get(name)
+        }
     }
 
     fn unlink(&mut self, name: &str) -> Option<Library> {
         let lib = self.libraries.remove(name)?;
         for f in lib.functions.keys() {
-            self.functions.remove(&f.to_ascii_lowercase());
+            self.functions.remove(f.to_ascii_lowercase().as_bytes());
         }
         Some(lib)
     }
 
     fn link(&mut self, lib: Library) {
-        for f in lib.functions.keys() {
+        // In name order, so that of two names differing only in case the
+        // first one answers (they cannot be told apart by FCALL).
+        for (name, f) in &lib.functions {
             self.functions
-                .entry(f.to_ascii_lowercase())
-                .or_insert_with(|| lib.name.clone());
+                .entry(name.to_ascii_lowercase().into_bytes().into_boxed_slice())
+                .or_insert_with(|| f.clone());
         }
         self.libraries.insert(lib.name.clone(), lib);
     }
@@ -576,7 +570,10 @@ impl FunctionsEngine {
                     return Err("No functions registered".to_string());
                 }
                 for f in &functions {
-                    if ctx.functions.contains_key(&f.name.to_ascii_lowercase()) {
+                    if ctx
+                        .functions
+                        .contains_key(f.name.to_ascii_lowercase().as_bytes())
+                    {
                         return Err(format!("Function {} already exists", f.name));
                     }
                 }
@@ -701,7 +698,6 @@ impl FunctionsEngine {
         let Some(f) = self.ctx.function(name) else {
             return Reply::err_static("ERR Function not found");
         };
-        let (func, fname, flags) = (f.func.clone(), f.name.clone(), f.flags);
         let Some(n) = parse_i64(numkeys) else {
             return Reply::err_static("ERR Bad number of keys provided");
         };
@@ -713,12 +709,14 @@ impl FunctionsEngine {
             return Reply::err_static("ERR Number of keys can't be negative");
         }
         let (keys, argv) = rest.split_at(n as usize);
-        if let Err(e) = host.before_run(flags, read_only) {
+        if let Err(e) = host.before_run(f.flags, read_only) {
             return e;
         }
+        // `f` borrows the libraries, the run borrows the VM: no copy of the
+        // function (a registry reference) or of its name per call.
         let reply = self
             .vm
-            .run_function(host, &func, &fname, keys, argv, flags, read_only);
+            .run_function(host, &f.func, &f.name, keys, argv, f.flags, read_only);
         host.after_run();
         reply
     }
@@ -817,7 +815,10 @@ impl FunctionsEngine {
         }
         for lib in src.libraries.values() {
             for f in lib.functions.keys() {
-                if dst.functions.contains_key(&f.to_ascii_lowercase()) {
+                if dst
+                    .functions
+                    .contains_key(f.to_ascii_lowercase().as_bytes())
+                {
                     return Err(format!("Function {f} already exists"));
                 }
             }
