@@ -203,6 +203,36 @@ def test_long_pipeline_with_a_blocking_pop_and_another_client(server):
     assert a.read_reply() == b"40000"
 
 
+def test_slow_pipeline_is_cut_and_another_client_is_served(server):
+    """A batch slower than its size predicted stops at its deadline (about
+    0.6 ms of commands): another client's PING is answered between two
+    slow scripts of a long pipeline, not after all of them, and the
+    pipeline's replies still come complete and in order."""
+    import time
+
+    slow = (
+        "local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
+        "repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] - t0 > 5000 "
+        "return 1"
+    )
+    a = server.conn()
+    b = server.conn()
+    pipeline = b"".join(
+        encode_command("EVAL", slow, "0") + encode_command("INCR", "cut") for _ in range(40)
+    )
+    t0 = time.monotonic()
+    a.send(pipeline)
+    time.sleep(0.002)
+    assert b.call("PING") == Status("PONG")
+    ping_done = time.monotonic() - t0
+    replies = [a.read_reply() for _ in range(80)]
+    total = time.monotonic() - t0
+    assert replies == [x for i in range(1, 41) for x in (1, i)]
+    # 40 scripts of 5 ms: ~200 ms in all; the PING waits for one or two.
+    assert total >= 0.2
+    assert ping_done < total / 4, (ping_done, total)
+
+
 def test_pipeline_mixed_commands_one_write(rc):
     cmds = []
     expected = []

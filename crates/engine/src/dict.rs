@@ -750,11 +750,11 @@ impl<V: DictValue> Dict<V> {
         true
     }
 
-    /// Rehashes for about `ms` milliseconds; used by the server cron so an
-    /// idle table still finishes its resize.
-    pub fn rehash_for(&mut self, ms: u64) -> bool {
+    /// Rehashes for about `us` microseconds; used by the server cron so
+    /// an idle table still finishes its resize.
+    pub fn rehash_for(&mut self, us: u64) -> bool {
         let start = std::time::Instant::now();
-        let limit = std::time::Duration::from_millis(ms);
+        let limit = std::time::Duration::from_micros(us);
         while self.rehash(100) {
             if start.elapsed() >= limit {
                 return true;

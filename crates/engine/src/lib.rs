@@ -181,6 +181,9 @@ pub fn unix_us() -> u64 {
         .wrapping_add(ts.tv_nsec.max(0) as u64 / 1000)
 }
 
+/// Microseconds of rehashing per cron tick for a table being resized.
+const CRON_REHASH_US: u64 = 500;
+
 /// The engine: all data and all per-client state, owned by one thread.
 pub struct Engine {
     pub dbs: Vec<Db>,
@@ -213,6 +216,15 @@ pub struct Engine {
     pub active_expire: bool,
     /// Set by SHUTDOWN; the run loop ends.
     pub shutdown_requested: bool,
+    /// When the running batch should stop (see `net::BATCH_BUDGET_US`):
+    /// set by the event loop for big batches, taken by [`Engine::run_batch`].
+    pub(crate) batch_deadline: Option<u64>,
+    /// When the last top-level command ended ([`unix_us`]; read by `call`
+    /// for the command's duration anyway).
+    pub(crate) last_call_end_us: u64,
+    /// The requests of a batch cut at its deadline, handed back to the
+    /// event loop to run on a later turn.
+    pub(crate) batch_leftover: Vec<lunakv_protocol::Request>,
     /// Set to request a process exit code when the loop ends.
     pub exit_code: i32,
     /// Nesting depth of dispatch (1 = a client's command; >1 inside
@@ -285,6 +297,9 @@ impl Engine {
             notify_flags: 0,
             active_expire: true,
             shutdown_requested: false,
+            batch_deadline: None,
+            last_call_end_us: 0,
+            batch_leftover: Vec::new(),
             exit_code: 0,
             depth: 0,
             rng: rand::rngs::SmallRng::from_os_rng(),
@@ -379,6 +394,8 @@ impl Engine {
         let Some(mut c) = self.clients.remove(&id) else {
             return;
         };
+        let deadline = self.batch_deadline.take();
+        let mut cut = false;
         let mut rest = cmds.into_iter();
         for args in rest.by_ref() {
             let reply = self.execute(&mut c, &args, Caller::Client);
@@ -392,9 +409,22 @@ impl Engine {
             if c.close_after_reply || self.shutdown_requested {
                 break;
             }
+            // A batch that turns out slower than its size predicted (at
+            // ten million keys, a table being resized makes a SET take
+            // 5-15 us; a slow script takes what it takes) stops at its
+            // deadline, and the rest runs on a later turn. The time is
+            // the end of the last command, which `call` reads anyway.
+            if let Some(d) = deadline {
+                if self.last_call_end_us >= d {
+                    cut = true;
+                    break;
+                }
+            }
         }
         if c.blocked.is_some() {
             c.pending.extend(rest);
+        } else if cut {
+            self.batch_leftover.extend(rest);
         }
         self.run_pending(c);
     }
@@ -635,7 +665,11 @@ impl Engine {
         if !self.repl.monitors.is_empty() && repl::monitored(cmd) {
             repl::feed_monitors(self, c, cmd, args, caller);
         }
-        let us = unix_us().saturating_sub(start);
+        let end = unix_us();
+        if self.depth == 0 {
+            self.last_call_end_us = end;
+        }
+        let us = end.saturating_sub(start);
         let st = &mut self.cmdstats[cmd.id];
         st.usec += us;
         if c.blocked.is_some() {
@@ -828,7 +862,10 @@ impl Engine {
         for db in &mut self.dbs {
             db.dict.shrink_if_needed();
             if db.dict.is_rehashing() {
-                db.dict.rehash_for(1);
+                // Half of Redis's 1 ms per cron tick: a client waiting
+                // behind it waits less (operations on the table rehash
+                // too, a bucket each).
+                db.dict.rehash_for(CRON_REHASH_US);
             }
         }
         evict::cron(self);

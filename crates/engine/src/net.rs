@@ -52,13 +52,16 @@ const READ_BUDGET: usize = 16 * 1024;
 const MAX_BATCH: usize = 4096;
 /// Fewest requests a batch may be cut down to by [`BATCH_BUDGET_US`].
 const MIN_BATCH: usize = 32;
-/// Time a connection's batch should take at most, in microseconds of
-/// command execution: the batch size follows the cost of recent commands
-/// so that a turn stays short when commands get slow (at ten million keys
-/// a SET that misses the CPU caches and TLB in a rehashing table took
-/// 5-10 us: a 16 KB read of ~420 SETs was a 2-8 ms turn, and a PING from
-/// another client waited that long).
-const BATCH_BUDGET_US: u64 = 500;
+/// Time a connection's batch should take, in microseconds of command
+/// execution: the batch size follows the cost of recent commands so that
+/// a turn stays short when commands get slow (at ten million keys a SET
+/// that misses the CPU caches and TLB in a rehashing table, or faults in
+/// a page of the new bucket array, takes 5-15 us: a 16 KB read of ~420
+/// SETs was a 2-8 ms turn, and a PING from another client waited that
+/// long). A batch slower than its size predicted stops at twice the
+/// budget (`Engine::run_batch` looks at the end time of each command) and
+/// its remaining requests run on the next turn.
+const BATCH_BUDGET_US: u64 = 300;
 
 /// One connection's socket and buffers.
 struct Conn {
@@ -82,6 +85,9 @@ struct Conn {
     /// A write failed: the connection is closed at the next look.
     broken: bool,
     last_active: Instant,
+    /// Parsed requests of a batch stopped at its deadline: they run
+    /// before anything else of this connection, on the next turn.
+    deferred: std::collections::VecDeque<Request>,
 }
 
 impl Conn {
@@ -356,6 +362,7 @@ impl Net {
                     capped: false,
                     broken: false,
                     last_active: self.tick,
+                    deferred: std::collections::VecDeque::new(),
                 },
             );
             out.push((id, fmt_addr(Some(peer)), laddr, fd, q));
@@ -404,6 +411,18 @@ impl Net {
         Ok(())
     }
 
+    /// Gives back the requests of a batch stopped at its deadline: they
+    /// are the connection's next requests, run on the next turn.
+    fn defer(&mut self, id: ClientId, left: Vec<Request>) {
+        if let Some(c) = self.conns.get_mut(&id) {
+            for r in left.into_iter().rev() {
+                c.deferred.push_front(r);
+            }
+            c.capped = true;
+            self.again.push(id);
+        }
+    }
+
     /// Parses the complete requests of an idle connection into `cmds`.
     /// `Err` when the connection must close (protocol error answered).
     fn parse(&mut self, id: ClientId, shared: &Shared, cmds: &mut Vec<Request>) -> Result<(), ()> {
@@ -417,6 +436,12 @@ impl Net {
             max_bulk_len: shared.proto_max_bulk_len.load(Ordering::Relaxed),
             unauthenticated: false,
         };
+        while cmds.len() < self.batch_cap {
+            let Some(r) = c.deferred.pop_front() else {
+                break;
+            };
+            cmds.push(r);
+        }
         while c.proto_err.is_none() && cmds.len() < self.batch_cap {
             match c.parser.next(&mut c.rbuf, &limits) {
                 Ok(Some(r)) => cmds.push(r),
@@ -426,7 +451,7 @@ impl Net {
         }
         // Complete requests are left in the buffer only when the batch
         // was cut at its size limit.
-        c.capped = cmds.len() >= self.batch_cap;
+        c.capped = cmds.len() >= self.batch_cap || !c.deferred.is_empty();
         if c.capped {
             self.again.push(id);
         }
@@ -638,9 +663,17 @@ impl Engine {
                 // size the next ones: what fits in the budget at this
                 // batch's cost per request (halfway there, to smooth).
                 let start = Instant::now();
+                self.batch_deadline = Some(crate::unix_us() + 2 * BATCH_BUDGET_US);
                 self.run_batch(id, cmds);
                 let ns = start.elapsed().as_nanos() as u64;
-                let per_cmd = (ns / n as u64).max(1);
+                let left = std::mem::take(&mut self.batch_leftover);
+                let n = n - left.len();
+                if !left.is_empty() {
+                    if let Some(net) = self.net.as_mut() {
+                        net.defer(id, left);
+                    }
+                }
+                let per_cmd = (ns / n.max(1) as u64).max(1);
                 let fit = ((BATCH_BUDGET_US * 1000 / per_cmd) as usize).clamp(MIN_BATCH, MAX_BATCH);
                 if let Some(net) = self.net.as_mut() {
                     net.batch_cap = (net.batch_cap + fit) / 2;
