@@ -216,15 +216,9 @@ pub struct Engine {
     pub active_expire: bool,
     /// Set by SHUTDOWN; the run loop ends.
     pub shutdown_requested: bool,
-    /// When the running batch should stop (see `net::BATCH_BUDGET_US`):
-    /// set by the event loop for big batches, taken by [`Engine::run_batch`].
-    pub(crate) batch_deadline: Option<u64>,
     /// When the last top-level command ended ([`unix_us`]; read by `call`
     /// for the command's duration anyway).
     pub(crate) last_call_end_us: u64,
-    /// The requests of a batch cut at its deadline, handed back to the
-    /// event loop to run on a later turn.
-    pub(crate) batch_leftover: Vec<lunakv_protocol::Request>,
     /// Set to request a process exit code when the loop ends.
     pub exit_code: i32,
     /// Nesting depth of dispatch (1 = a client's command; >1 inside
@@ -297,9 +291,7 @@ impl Engine {
             notify_flags: 0,
             active_expire: true,
             shutdown_requested: false,
-            batch_deadline: None,
             last_call_end_us: 0,
-            batch_leftover: Vec::new(),
             exit_code: 0,
             depth: 0,
             rng: rand::rngs::SmallRng::from_os_rng(),
@@ -391,10 +383,21 @@ impl Engine {
     /// Runs requests parsed from one read of client `id`, in order, and
     /// queues the replies (ending the batch unless the client blocks).
     pub fn run_batch(&mut self, id: ClientId, cmds: Vec<lunakv_protocol::Request>) {
+        self.run_batch_until(id, cmds, None);
+    }
+
+    /// [`Engine::run_batch`] that stops once a command ends at or after
+    /// `deadline` ([`unix_us`]) and returns the requests it did not run
+    /// (empty when it ran them all, or parked them for a blocked client).
+    pub(crate) fn run_batch_until(
+        &mut self,
+        id: ClientId,
+        cmds: Vec<lunakv_protocol::Request>,
+        deadline: Option<u64>,
+    ) -> Vec<lunakv_protocol::Request> {
         let Some(mut c) = self.clients.remove(&id) else {
-            return;
+            return Vec::new();
         };
-        let deadline = self.batch_deadline.take();
         let mut cut = false;
         let mut rest = cmds.into_iter();
         for args in rest.by_ref() {
@@ -421,12 +424,14 @@ impl Engine {
                 }
             }
         }
+        let mut left = Vec::new();
         if c.blocked.is_some() {
             c.pending.extend(rest);
         } else if cut {
-            self.batch_leftover.extend(rest);
+            left.extend(rest);
         }
         self.run_pending(c);
+        left
     }
 
     /// Forgets everything a departing client left behind (WATCHes, ...).

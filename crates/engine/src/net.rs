@@ -663,10 +663,9 @@ impl Engine {
                 // size the next ones: what fits in the budget at this
                 // batch's cost per request (halfway there, to smooth).
                 let start = Instant::now();
-                self.batch_deadline = Some(crate::unix_us() + 2 * BATCH_BUDGET_US);
-                self.run_batch(id, cmds);
+                let deadline = crate::unix_us() + 2 * BATCH_BUDGET_US;
+                let left = self.run_batch_until(id, cmds, Some(deadline));
                 let ns = start.elapsed().as_nanos() as u64;
-                let left = std::mem::take(&mut self.batch_leftover);
                 let n = n - left.len();
                 if !left.is_empty() {
                     if let Some(net) = self.net.as_mut() {
