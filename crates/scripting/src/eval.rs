@@ -95,6 +95,12 @@ fn parse_sha(hex: &[u8]) -> Option<Sha> {
 }
 
 /// The SHA1 of a script body, raw.
+/// A fast 64-bit hash of a script body (the key of the body index).
+fn body_hash(body: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6c75_6e61_6b76).hash_one(body)
+}
+
 fn sha1_raw(body: &[u8]) -> Sha {
     sha1_smol::Sha1::from(body).digest().bytes()
 }
@@ -158,6 +164,10 @@ struct Script {
 pub struct ScriptEngine {
     vm: LuaVm,
     scripts: HashMap<Sha, Script, BuildHasherDefault<ShaHasher>>,
+    /// A fast hash of each cached body -> its SHA1, checked against the
+    /// cached body: EVAL of a cached text (and its command-flags lookup)
+    /// costs a hash and a compare instead of a SHA1 of the whole text.
+    by_body: HashMap<u64, Sha, BuildHasherDefault<ShaHasher>>,
     lru: BTreeMap<u64, Sha>,
     tick: u64,
     bodies_memory: usize,
@@ -172,6 +182,7 @@ impl ScriptEngine {
         Ok(ScriptEngine {
             vm: LuaVm::new()?,
             scripts: HashMap::default(),
+            by_body: HashMap::default(),
             lru: BTreeMap::new(),
             tick: 0,
             bodies_memory: 0,
@@ -231,7 +242,7 @@ impl ScriptEngine {
         argv: &[Bytes],
         read_only: bool,
     ) -> Reply {
-        let sha = sha1_raw(body);
+        let sha = self.sha_of(body);
         if !self.touch(&sha) {
             if let Err(e) = self.create(&sha, body, true) {
                 return e;
@@ -262,7 +273,7 @@ impl ScriptEngine {
     /// `SCRIPT LOAD body`: compiles and caches the script for good and
     /// returns its SHA1, or the shebang / compilation error.
     pub fn load(&mut self, body: &[u8]) -> Result<String, Reply> {
-        let sha = sha1_raw(body);
+        let sha = self.sha_of(body);
         if let Some(s) = self.scripts.get_mut(&sha) {
             if let Some(tick) = s.lru.take() {
                 self.lru.remove(&tick);
@@ -283,6 +294,7 @@ impl ScriptEngine {
     /// cache is still emptied).
     pub fn flush(&mut self) {
         self.scripts.clear();
+        self.by_body.clear();
         self.lru.clear();
         self.bodies_memory = 0;
         if let Ok(vm) = LuaVm::new() {
@@ -307,7 +319,7 @@ impl ScriptEngine {
         let flags = if is_sha {
             self.scripts.get(&parse_sha(body_or_sha)?)?.flags
         } else {
-            match self.scripts.get(&sha1_raw(body_or_sha)) {
+            match self.scripts.get(&self.sha_of(body_or_sha)) {
                 Some(s) => s.flags,
                 None => parse_shebang(body_or_sha).ok()?.0,
             }
@@ -331,6 +343,17 @@ impl ScriptEngine {
             scripts_memory: self.bodies_memory + self.scripts.len() * SCRIPT_OVERHEAD,
             evicted_scripts: self.evicted,
         }
+    }
+
+    /// The SHA1 of `body`: from the index when the text is cached (its
+    /// stored body compared byte for byte), else computed.
+    fn sha_of(&self, body: &[u8]) -> Sha {
+        if let Some(sha) = self.by_body.get(&body_hash(body)) {
+            if self.scripts.get(sha).is_some_and(|s| s.body[..] == *body) {
+                return *sha;
+            }
+        }
+        sha1_raw(body)
     }
 
     /// Marks a cached script as just used (for the EVAL cache's
@@ -363,6 +386,10 @@ impl ScriptEngine {
                     break;
                 };
                 if let Some(s) = self.scripts.remove(&victim) {
+                    let h = body_hash(&s.body);
+                    if self.by_body.get(&h) == Some(&victim) {
+                        self.by_body.remove(&h);
+                    }
                     self.bodies_memory -= s.body.len() + 40;
                     self.evicted += 1;
                 }
@@ -374,6 +401,7 @@ impl ScriptEngine {
             None
         };
         self.bodies_memory += body.len() + 40;
+        self.by_body.insert(body_hash(body), *sha);
         self.scripts.insert(
             *sha,
             Script {
@@ -419,6 +447,39 @@ impl ScriptEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn body_index_gives_the_sha1_and_follows_the_cache() {
+        let mut e = ScriptEngine::new().unwrap();
+        e.set_lru_capacity(2);
+        let bodies: [&[u8]; 4] = [b"return 1", b"return 2", b"return 3", b"return 1 "];
+        for body in bodies {
+            assert_eq!(e.sha_of(body), sha1_raw(body));
+        }
+        // Cached as EVAL does it (the LRU keeps two), and by SCRIPT LOAD.
+        for body in &bodies[..3] {
+            e.create(&sha1_raw(body), body, true).unwrap();
+        }
+        e.load(b"return 'kept'").unwrap();
+        // "return 1" was evicted: its index entry went with it.
+        assert!(!e.scripts.contains_key(&sha1_raw(b"return 1")));
+        assert_eq!(e.by_body.len(), 3);
+        for body in [
+            &b"return 1"[..],
+            b"return 2",
+            b"return 3",
+            b"return 1 ",
+            b"return 'kept'",
+        ] {
+            assert_eq!(e.sha_of(body), sha1_raw(body));
+        }
+        // An index entry whose body differs (a hash collision) is not trusted.
+        let h = body_hash(b"return 1");
+        e.by_body.insert(h, sha1_raw(b"return 2"));
+        assert_eq!(e.sha_of(b"return 1"), sha1_raw(b"return 1"));
+        e.flush();
+        assert!(e.by_body.is_empty());
+    }
 
     #[test]
     fn sha_parsing_takes_any_case_and_nothing_else() {
