@@ -5,7 +5,7 @@ import re
 import pytest
 import redis
 
-from conftest import Error, Status
+from conftest import Error, Status, encode_command
 
 CLIENT_LIST_FIELDS = [
     "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub",
@@ -213,6 +213,28 @@ def test_client_list_shows_all_connections(server):
     listed = conns[0].call("CLIENT", "LIST").decode().rstrip("\n").split("\n")
     listed_ids = {int(parse_client_line(line)["id"]) for line in listed}
     assert ids <= listed_ids
+
+
+def test_client_list_shows_a_blocked_clients_command(server):
+    """A client blocked in BLPOP is listed with cmd=blpop and flags=b (Redis
+    sets the client's last command before running it)."""
+    import time
+
+    a = server.conn()
+    b = server.conn()
+    a_id = a.call("CLIENT", "ID")
+    a.send(encode_command("BLPOP", "never-pushed", "5"))
+    deadline = time.monotonic() + 5
+    while True:
+        line = b.call("CLIENT", "LIST", "ID", str(a_id)).decode()
+        f = parse_client_line(line.rstrip("\n"))
+        if "b" in f["flags"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert f["flags"] == "b"
+    assert f["cmd"] == "blpop"
+    assert b.call("RPUSH", "never-pushed", "x") == 1
+    assert a.read_reply() == [b"never-pushed", b"x"]
 
 
 def test_client_list_resp3(rc):

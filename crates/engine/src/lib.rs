@@ -678,7 +678,10 @@ impl Engine {
         let st = &mut self.cmdstats[cmd.id];
         st.usec += us;
         if c.blocked.is_some() {
-            // Counted once, when it is finally served or times out.
+            // Counted once, when it is finally served or times out; CLIENT
+            // LIST shows it as the client's command meanwhile (Redis sets
+            // `lastcmd` before it runs a command).
+            c.last_cmd = &cmd.full_name;
             return reply;
         }
         st.calls += 1;
