@@ -449,8 +449,8 @@ impl Net {
                 Err(e) => c.proto_err = Some(e.0),
             }
         }
-        // Complete requests are left in the buffer only when the batch
-        // was cut at its size limit.
+        // Complete requests are left (in the buffer, or deferred) only when
+        // the batch was cut at its size limit or at its deadline.
         c.capped = cmds.len() >= self.batch_cap || !c.deferred.is_empty();
         if c.capped {
             self.again.push(id);
