@@ -1,6 +1,7 @@
 """Connection commands: PING, ECHO, SELECT, HELLO, CLIENT *, QUIT."""
 
 import re
+import time
 
 import pytest
 import redis
@@ -218,8 +219,6 @@ def test_client_list_shows_all_connections(server):
 def test_client_list_shows_a_blocked_clients_command(server):
     """A client blocked in BLPOP is listed with cmd=blpop and flags=b (Redis
     sets the client's last command before running it)."""
-    import time
-
     a = server.conn()
     b = server.conn()
     a_id = a.call("CLIENT", "ID")
@@ -235,6 +234,33 @@ def test_client_list_shows_a_blocked_clients_command(server):
     assert f["cmd"] == "blpop"
     assert b.call("RPUSH", "never-pushed", "x") == 1
     assert a.read_reply() == [b"never-pushed", b"x"]
+
+
+def test_client_list_cmd_is_set_before_the_command_runs(server):
+    """CLIENT LIST's cmd= is the client's last command as Redis records it:
+    set before the command runs (a refused or queued command counts), and
+    NULL after an unknown command or subcommand."""
+    a = server.conn()
+    b = server.conn()
+    a_id = a.call("CLIENT", "ID")
+
+    def last():
+        line = b.call("CLIENT", "LIST", "ID", str(a_id)).decode()
+        return parse_client_line(line.rstrip("\n"))["cmd"]
+
+    seen = []
+    for step in (
+        ("SET", "x", "1"),
+        ("NOSUCHCMD",),
+        ("CONFIG", "NOSUCH"),
+        ("GET",),
+        ("MULTI",),
+        ("SET", "x", "2"),
+        ("EXEC",),
+    ):
+        a.call(*step)  # errors come back as values
+        seen.append(last())
+    assert seen == ["set", "NULL", "NULL", "get", "multi", "set", "exec"]
 
 
 def test_client_list_resp3(rc):

@@ -1,6 +1,8 @@
 """Wire protocol: error texts, arity, RESP3 reply types, pipelining, inline commands,
 protocol errors."""
 
+import time
+
 import pytest
 
 from conftest import ConnectionClosed, Error, RespSet, Status, Verbatim, encode_command
@@ -208,8 +210,6 @@ def test_slow_pipeline_is_cut_and_another_client_is_served(server):
     0.6 ms of commands): another client's PING is answered between two
     slow scripts of a long pipeline, not after all of them, and the
     pipeline's replies still come complete and in order."""
-    import time
-
     slow = (
         "local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
         "repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] - t0 > 5000 "

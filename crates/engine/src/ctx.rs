@@ -75,9 +75,7 @@ impl<'a> Ctx<'a> {
         match e {
             Some(mut e) => {
                 if !no_touch {
-                    let mut lru = e.lru();
-                    eng.evict.touch(&mut lru, now);
-                    e.set_lru(lru);
+                    eng.evict.touch(&mut e, now);
                 }
                 eng.stats.keyspace_hits += 1;
                 Some(e)
@@ -95,9 +93,7 @@ impl<'a> Ctx<'a> {
         let db = self.client.db;
         let eng = &mut *self.eng;
         let mut e = eng.dbs[db].get_mut(key, now)?;
-        let mut lru = e.lru();
-        eng.evict.touch(&mut lru, now);
-        e.set_lru(lru);
+        eng.evict.touch(&mut e, now);
         Some(e)
     }
 

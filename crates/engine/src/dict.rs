@@ -12,8 +12,8 @@
 //! Each entry is one allocation (see [`Head`]): chain link, value, a 24-bit
 //! access clock (keyspace only), a meta byte (key length, "has expiry"
 //! flag), the key bytes, and an 8-byte expiry only for keys that were
-//! given one. For the
-//! keyspace (`V` = the 24-byte `Value`) a 12-byte key makes a 48-byte node,
+//! given one. For the keyspace (`V` = the 24-byte `Value`) a 12-byte key
+//! makes a 48-byte node,
 //! jemalloc's 48 class, where a fixed `{next, value, expire, lru}` header
 //! plus the key needed 61 bytes (the 64 class). Callers see entries as
 //! [`Entry`] views (the value as a field, the rest through accessors).
@@ -81,15 +81,15 @@ type Link<V> = Option<NonNull<Head<V>>>;
 const LONG_KEY: u8 = 0x7f;
 /// Meta byte flag: an 8-byte expiry follows the key bytes.
 const HAS_EXPIRE: u8 = 0x80;
-/// The access clock's bits in the meta word.
+/// The access clock's 24 bits.
 pub const LRU_MASK: u32 = 0xff_ffff;
 
-/// Where the key bytes of the node whose meta word is at `m` start, and
+/// Where the key bytes of the node whose meta byte is at `m` start, and
 /// their length. Raw pointers only (no reference is formed), so the result
 /// may be used to reach the expiry field after the key.
 ///
 /// # Safety
-/// `m` must point at the meta word of a live node.
+/// `m` must point at the meta byte of a live node.
 unsafe fn m_key_raw(m: *const u8) -> (*mut u8, usize) {
     let b = m.read() & !HAS_EXPIRE;
     let kp = (m as *mut u8).add(1);
@@ -102,10 +102,10 @@ unsafe fn m_key_raw(m: *const u8) -> (*mut u8, usize) {
     }
 }
 
-/// The key bytes of the node whose meta word is at `m`.
+/// The key bytes of the node whose meta byte is at `m`.
 ///
 /// # Safety
-/// `m` must point at the meta word of a live node; the slice must not
+/// `m` must point at the meta byte of a live node; the slice must not
 /// outlive it.
 unsafe fn m_key<'a>(m: *const u8) -> &'a [u8] {
     let (p, n) = m_key_raw(m);
@@ -208,10 +208,10 @@ impl<V: DictValue> Head<V> {
         let layout = Self::layout(key.len(), expire != 0);
         // SAFETY: `layout` is non-zero-sized and aligned for `Head<V>`;
         // the fields are written one by one through raw pointers (no
-        // whole-struct write that could touch padding), the meta word at
-        // `META_OFF` (4-aligned), and the length prefix, key bytes and
-        // expiry after it stay within `layout.size()` by construction of
-        // `layout`.
+        // whole-struct write that could touch padding), the clock bytes
+        // before `META_OFF`, the meta byte at it, and the length prefix,
+        // key bytes and expiry after it stay within `layout.size()` by
+        // construction of `layout`.
         unsafe {
             let p = alloc(layout) as *mut Head<V>;
             if p.is_null() {
@@ -354,26 +354,33 @@ impl<R> Entry<R> {
     }
 }
 
+/// The access clock of the node whose meta byte is `meta`; 0 for values
+/// that keep none.
+///
+/// # Safety
+/// `meta` must be the meta byte of a live node of a `Dict<V>`.
+unsafe fn entry_lru<V: DictValue>(meta: NonNull<u8>) -> u32 {
+    if V::ACCESS_CLOCK {
+        m_lru(meta.as_ptr())
+    } else {
+        0
+    }
+}
+
 impl<V: DictValue> Entry<&V> {
     /// The access clock (24 bits: LRU seconds or the LFU word); 0 for
     /// values that keep none.
     pub fn lru(&self) -> u32 {
-        if !V::ACCESS_CLOCK {
-            return 0;
-        }
-        // SAFETY: as in `expire`; the node has clock bytes.
-        unsafe { m_lru(self.meta.as_ptr()) }
+        // SAFETY: as in `expire`.
+        unsafe { entry_lru::<V>(self.meta) }
     }
 }
 
 impl<V: DictValue> Entry<&mut V> {
     /// The access clock (24 bits); 0 for values that keep none.
     pub fn lru(&self) -> u32 {
-        if !V::ACCESS_CLOCK {
-            return 0;
-        }
-        // SAFETY: as in `expire`; the node has clock bytes.
-        unsafe { m_lru(self.meta.as_ptr()) }
+        // SAFETY: as in `expire`.
+        unsafe { entry_lru::<V>(self.meta) }
     }
 
     /// Sets the access clock (24 bits kept); nothing for values that keep
@@ -683,7 +690,7 @@ impl<V: DictValue> Dict<V> {
     }
 
     /// Bytes a node holding a key of `klen` bytes (without an expiry)
-    /// asks the allocator for (header, meta word, length and key), for
+    /// asks the allocator for (header, clock, meta byte, length and key), for
     /// memory accounting.
     pub fn node_size(klen: usize) -> usize {
         Head::<V>::layout(klen, false).size()

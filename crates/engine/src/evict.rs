@@ -96,9 +96,8 @@ fn count_alloc(n: usize) {
 
 /// Returns jemalloc's dirty pages (freed but still resident) of every arena
 /// to the system (`arena.<MALLCTL_ARENAS_ALL>.purge`, as Redis's MEMORY
-/// PURGE). Called after a big hash table is freed (a finished resize or a
-/// flush): without a background purging thread its pages would otherwise
-/// stay in the process's RSS until later allocator activity decays them.
+/// PURGE): without a background purging thread, freed pages otherwise stay
+/// in the process's RSS until later allocator activity decays them.
 pub fn purge_allocator() {
     // MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
     const NAME: &[u8] = b"arena.4096.purge\0";
@@ -436,14 +435,14 @@ impl Evict {
     /// Records an access to a key (Redis's `lookupKey` without
     /// LOOKUP_NOTOUCH): the LRU clock, or the decayed and incremented LFU
     /// counter.
-    pub fn touch(&self, lru: &mut u32, now_ms: u64) {
+    pub fn touch(&self, e: &mut Entry<&mut Value>, now_ms: u64) {
         if self.policy.is_lfu() {
-            let c = lfu_decr_and_return(*lru, now_ms, self.lfu_decay_time);
+            let c = lfu_decr_and_return(e.lru(), now_ms, self.lfu_decay_time);
             let r = (self.next_rand() >> 11) as f64 / (1u64 << 53) as f64;
             let c = lfu_log_incr(c, self.lfu_log_factor, r);
-            *lru = (lfu_minutes(now_ms) << 8) | c;
+            e.set_lru((lfu_minutes(now_ms) << 8) | c);
         } else {
-            *lru = lru_clock(now_ms);
+            e.set_lru(lru_clock(now_ms));
         }
     }
 

@@ -513,6 +513,10 @@ impl Engine {
         let cmd = match self.lookup(args) {
             Ok(cmd) => cmd,
             Err(e) => {
+                if caller == Caller::Client && self.depth == 0 {
+                    // Redis's lastcmd is the lookup's NULL.
+                    c.last_cmd = "NULL";
+                }
                 if let Some(m) = c.multi.as_mut() {
                     m.dirty = true;
                 }
@@ -538,6 +542,12 @@ impl Engine {
         args: &[Bytes],
         caller: Caller,
     ) -> Reply {
+        // CLIENT LIST's `cmd`: set before the command runs, as Redis's
+        // processCommand sets `lastcmd` (so a blocked command, a queued
+        // one in MULTI or one refused for its arity shows too).
+        if caller == Caller::Client && self.depth == 0 {
+            c.last_cmd = &cmd.full_name;
+        }
         if !cmd.arity_ok(args.len()) {
             if let Some(m) = c.multi.as_mut() {
                 m.dirty = true;
@@ -678,10 +688,7 @@ impl Engine {
         let st = &mut self.cmdstats[cmd.id];
         st.usec += us;
         if c.blocked.is_some() {
-            // Counted once, when it is finally served or times out; CLIENT
-            // LIST shows it as the client's command meanwhile (Redis sets
-            // `lastcmd` before it runs a command).
-            c.last_cmd = &cmd.full_name;
+            // Counted once, when it is finally served or times out.
             return reply;
         }
         st.calls += 1;
@@ -705,7 +712,6 @@ impl Engine {
                 self.count_error(&reply);
             }
         }
-        c.last_cmd = &cmd.full_name;
         c.last_interaction_ms = self.now_ms;
         reply
     }

@@ -362,7 +362,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<SmallBytes>(), 16);
         assert_eq!(std::mem::size_of::<Str>(), 24);
         assert_eq!(std::mem::size_of::<Value>(), 24);
-        // A keyspace node: next (8) + Value (24) + meta word (4) + key,
+        // A keyspace node: next (8) + Value (24) + clock (3) + meta (1) + key,
         // so a 12-byte key fills jemalloc's 48-byte class exactly.
         assert_eq!(crate::dict::Dict::<Value>::node_size(12), 48);
         assert_eq!(crate::dict::Dict::<Value>::node_size_with(12, true), 56);

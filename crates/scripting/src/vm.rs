@@ -359,13 +359,12 @@ struct InvokeParams<'a> {
 
 /// Upvalues of the invoker closure ([`sb_invoke`]).
 const UV_GLOBALS: c_int = 1;
-const UV_ENV: c_int = 2;
-const UV_HANDLER: c_int = 3;
-const UV_SPARE: c_int = 4;
-const UV_KEYS: c_int = 5;
-const UV_ARGV: c_int = 6;
+const UV_HANDLER: c_int = 2;
+const UV_SPARE: c_int = 3;
+const UV_KEYS: c_int = 4;
+const UV_ARGV: c_int = 5;
 /// How many upvalues the invoker has.
-const INVOKER_UPVALUES: c_int = 6;
+const INVOKER_UPVALUES: c_int = 5;
 
 /// Pushes a new array of strings.
 ///
@@ -469,9 +468,8 @@ unsafe fn check_spare(l: *mut ffi::lua_State, slot: c_int, n: usize) {
 /// The invoker: `invoker(params, f)` runs the script function `f` as
 /// Redis's `luaCallFunction` does, with the error handler as message
 /// handler, and returns `true, <first result>` or `false, <error table>`.
-/// Its upvalues are the real globals table, the globals proxy, the error
-/// handler, the spare `KEYS`/`ARGV` tables and the strings `"KEYS"` and
-/// `"ARGV"`.
+/// Its upvalues are the globals table, the error handler, the spare
+/// `KEYS`/`ARGV` tables and the strings `"KEYS"` and `"ARGV"`.
 ///
 /// EVAL reuses its KEYS/ARGV tables from run to run: the globals `KEYS`
 /// and `ARGV` keep pointing at them between runs (as in Redis, where they
@@ -505,8 +503,6 @@ unsafe extern "C-unwind" fn sb_invoke(l: *mut ffi::lua_State) -> c_int {
         check_spare(l, 2, p.argv.len());
         status
     };
-    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(UV_ENV));
-    ffi::lua_replace(l, ffi::LUA_GLOBALSINDEX);
     // The result (or error) is at 4.
     ffi::lua_pushboolean(l, (status == 0) as c_int);
     ffi::lua_pushvalue(l, 4);
@@ -738,16 +734,14 @@ impl LuaVm {
 
         let spare = lua.create_table()?;
         // SAFETY: pushes the two names and creates the closure over the
-        // four tables and the names (its six upvalues).
+        // globals, the handler, the spare tables and the names (its five
+        // upvalues).
         let invoker = unsafe {
-            lua.exec_raw::<Function>(
-                (globals.clone(), env.clone(), handler.clone(), spare.clone()),
-                |l| {
-                    ffi::lua_pushstring(l, c"KEYS".as_ptr());
-                    ffi::lua_pushstring(l, c"ARGV".as_ptr());
-                    ffi::lua_pushcclosure(l, sb_invoke, INVOKER_UPVALUES);
-                },
-            )?
+            lua.exec_raw::<Function>((globals.clone(), handler.clone(), spare.clone()), |l| {
+                ffi::lua_pushstring(l, c"KEYS".as_ptr());
+                ffi::lua_pushstring(l, c"ARGV".as_ptr());
+                ffi::lua_pushcclosure(l, sb_invoke, INVOKER_UPVALUES);
+            })?
         };
         let vm = LuaVm {
             lua,
@@ -980,9 +974,8 @@ impl LuaVm {
     /// Calls `func` with the error handler, in one protected raw call of
     /// the invoker ([`sb_invoke`]): `KEYS` and `ARGV` are built with the C
     /// API and set as globals (or passed as the function's two arguments
-    /// for FCALL); afterwards the thread's globals are reset (a script
-    /// cannot replace them with `setfenv` gone, but stay safe). Returns `(ok, value)`: the script's first
-    /// result, or the error handler's table.
+    /// for FCALL). Returns `(ok, value)`: the script's first result, or
+    /// the error handler's table.
     ///
     /// This is `lua_pcall` straight on the state: mlua's `exec_raw` would
     /// create and collect a fresh C closure for every run.

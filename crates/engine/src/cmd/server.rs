@@ -1813,7 +1813,7 @@ fn memory_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
                 (
                     b("overhead.hashtable.main"),
                     // Bucket pointers and the fixed part of every node
-                    // (next, value, meta word; the key bytes are data).
+                    // (next, value, clock, meta byte; the key bytes are data).
                     Reply::Int(
                         (db.dict.buckets() * 8
                             + db.len() * crate::dict::Dict::<Value>::node_size(0))
