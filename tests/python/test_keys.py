@@ -468,3 +468,31 @@ def test_expired_keys_invisible(r):
     assert scan_all(r) == ["long"]
     assert r.exists("short") == 0
     assert r.type("short") == "none"
+
+
+def test_expires_count_follows_ttls_given_again_after_persist(r):
+    """INFO keyspace's expires= counts keys with a TTL through every path
+    that sets or clears one: a first TTL, a new TTL in place, PERSIST, a
+    TTL given again after PERSIST, GETEX PERSIST, SET without KEEPTTL."""
+
+    def expires():
+        return r.info("keyspace").get("db0", {}).get("expires", 0)
+
+    r.set("k", "v")
+    r.set("other", "v")
+    assert expires() == 0
+    assert r.expire("k", 100)
+    assert expires() == 1
+    assert r.pexpire("k", 200000)
+    assert expires() == 1
+    assert r.persist("k")
+    assert expires() == 0
+    assert r.expire("k", 100)
+    assert expires() == 1
+    assert r.expire("other", 100)
+    assert expires() == 2
+    assert r.getex("other", persist=True) == "v"
+    assert expires() == 1
+    r.set("k", "v2")
+    assert expires() == 0
+    assert r.ttl("k") == -1

@@ -978,7 +978,7 @@ fn expire_generic(
     };
     let key = &args[1];
     let now = ctx.now() as i64;
-    let Some(e) = ctx.lookup_write(key) else {
+    let Some(mut e) = ctx.lookup_write(key) else {
         return Reply::Int(0);
     };
     let current: i64 = if e.expire() == 0 {
@@ -1008,7 +1008,16 @@ fn expire_generic(
             ctx.rewrite_propagation(vec![del, key.clone()]);
         }
     } else {
-        ctx.db().set_expire(key, when as u64);
+        // A node with an expiry field takes the new time in place (no
+        // second lookup); one without grows by the field.
+        let at = when as u64;
+        if e.set_expire_in_place(at) {
+            if current == -1 {
+                ctx.db().expires += 1;
+            }
+        } else {
+            ctx.db().set_expire(key, at);
+        }
         ctx.modified(key, notify::GENERIC, "expire");
         // Propagated as PEXPIREAT with the absolute time, options kept.
         if ctx.propagating() {
